@@ -1,0 +1,121 @@
+"""The records passed between pipeline stages.
+
+Every record is a frozen dataclass; stages build new records instead of changing old ones.
+Nothing here does I/O or imports another digest module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+
+class SourceKind(StrEnum):
+    """How a source is read."""
+
+    FEED = "feed"  # RSS or Atom, from a URL or a file
+    PAGE = "page"  # one web page, from a URL
+    FILES = "files"  # a local file or a folder of .html/.htm/.txt/.md files
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One configured place articles come from."""
+
+    name: str
+    kind: SourceKind
+    location: str  # an http(s) URL or an absolute file system path
+    language: str | None = None  # e.g. "english"; None means the digest's default
+
+    @property
+    def is_remote(self) -> bool:
+        return self.location.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One raw item found in a source, before extraction.
+
+    ``content`` is HTML when ``content_type`` is ``"html"`` and plain text when it is
+    ``"text"``. ``guid`` is the item's identity within its source (a feed GUID, a link or a
+    file path).
+    """
+
+    source: str
+    guid: str
+    url: str
+    title: str
+    content: str
+    content_type: str  # "html" or "text"
+    published: datetime | None = None
+    author: str | None = None
+    is_full_page: bool = False  # a whole web page (extract the main text) or a feed's content
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article's clean text and metadata."""
+
+    url: str
+    title: str
+    text: str  # paragraphs separated by one blank line
+    source: str = ""
+    guid: str = ""
+    published: datetime | None = None
+    author: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """An article with the sentences chosen to stand for it, in article order."""
+
+    article: Article
+    sentences: tuple[str, ...]
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """Someone who receives digests."""
+
+    email: str
+    name: str = ""
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """Everything a template receives: one subscriber's digest at one moment."""
+
+    subscriber: Subscriber
+    title: str
+    generated_at: datetime  # aware, in the subscriber's time zone
+    items: tuple[Summary, ...]
+    sources: tuple[str, ...] = ()
+
+    @property
+    def article_count(self) -> int:
+        return len(self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedDigest:
+    """A digest turned into an email's subject and its two bodies."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The outcome of handing one digest to a delivery backend."""
+
+    recipient: str
+    message_id: str
+    backend: str
+    location: str  # the outbox file, or "host:port" for SMTP
+    files: tuple[Path, ...] = field(default=())

@@ -1,0 +1,68 @@
+"""The import table of STYLE.md, checked: imports point one way, stages stay apart."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "digest"
+
+# module -> the digest modules it may import
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "models": set(),
+    "config": {"errors", "models"},
+    "collect": {"errors", "models", "__init__"},
+    "extract": {"errors", "models"},
+    "tokenizer": set(),
+    "summarize": {"errors", "models", "tokenizer"},
+    "render": {"errors", "models"},
+    "deliver": {"errors", "models", "config", "__init__"},
+    "store": {"errors", "models"},
+    "pipeline": {"errors", "models", "config", "collect", "extract", "summarize", "render",
+                 "deliver", "store", "__init__"},  # fmt: skip
+    "scheduler": {"config", "pipeline", "store", "errors", "models"},
+    "__init__": set(),
+    "__main__": {"cli"},
+}
+
+
+def digest_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "digest":
+                found.update(alias.name for alias in node.names)
+                found.discard("__version__")
+                if any(alias.name == "__version__" for alias in node.names):
+                    found.add("__init__")
+            elif node.module.startswith("digest."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("digest."):
+                    found.add(alias.name.split(".")[1])
+    return found
+
+
+MODULES = sorted(p for p in PACKAGE.glob("*.py") if p.stem != "cli")
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.stem)
+def test_module_imports_follow_the_table(path: Path) -> None:
+    assert path.stem in ALLOWED, f"{path.name} is not in the import table"
+    assert digest_imports(path) <= ALLOWED[path.stem]
+
+
+def test_nothing_imports_the_cli() -> None:
+    for path in PACKAGE.glob("*.py"):
+        if path.stem not in {"cli", "__main__"}:
+            assert "cli" not in digest_imports(path), path.name
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.stem)
+def test_every_module_has_a_docstring(path: Path) -> None:
+    assert ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))), path.name

@@ -1,0 +1,155 @@
+"""Tests for digest.cli: commands end to end, exit codes and error lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from digest import __version__
+from digest.cli import cli
+
+from .conftest import DEMO_CONFIG, SmtpServer
+
+DEMO = DEMO_CONFIG.parent / "demo"
+
+
+def smtp_demo_config(tmp_path: Path, server: SmtpServer) -> Path:
+    """The demo's sources and subscriber, delivered to a real SMTP server."""
+    path = tmp_path / "smtp.toml"
+    path.write_text(
+        f"""
+[digest]
+title = "Demo digest"
+timezone = "Europe/London"
+
+[delivery]
+backend = "smtp"
+sender = "Demo digest <digest@example.org>"
+
+[smtp]
+host = "{server.host}"
+port = {server.port}
+security = "none"
+
+[[sources]]
+name = "Harbour Town Gazette"
+path = "{DEMO / 'feed.xml'}"
+
+[[sources]]
+name = "Web pages"
+path = "{DEMO / 'pages'}"
+
+[[sources]]
+name = "Notes"
+path = "{DEMO / 'notes'}"
+
+[[subscribers]]
+email = "reader@example.org"
+name = "Demo Reader"
+timezone = "Europe/London"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_version_and_help() -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--version"]).output == f"digest, version {__version__}\n"
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert "run" in result.output and "summarize" in result.output
+
+
+def test_run_demo_delivers_over_smtp(tmp_path: Path, smtp_server: SmtpServer) -> None:
+    """The demo's articles arrive at a real SMTP server as one multipart/alternative email."""
+    config = smtp_demo_config(tmp_path, smtp_server)
+    result = CliRunner().invoke(cli, ["run", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "8 new articles" in result.output
+    (message,) = smtp_server.handler.messages
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert message["Subject"].startswith("Demo digest: 8 new articles")
+    assert message["To"] == "Demo Reader <reader@example.org>"
+    assert message["Message-ID"].endswith("@example.org>")
+    assert message["Date"]
+    for title in (
+        "Council approves six-route night-bus network for Larkfield",
+        "Harbour Town High robotics team qualifies for national finals",
+        "What the reopening of the Dunmore Valley line means for passengers",
+    ):
+        assert title in text
+        assert title in html
+    summary = CliRunner().invoke(
+        cli, ["summarize", str(DEMO / "pages" / "larkfield-night-bus.html"), "--json"]
+    )
+    for sentence in json.loads(summary.output)["summary"]:
+        assert " ".join(sentence.split()) in " ".join(text.split())
+
+
+def test_second_run_says_nothing_is_new(tmp_path: Path, smtp_server: SmtpServer) -> None:
+    config = str(smtp_demo_config(tmp_path, smtp_server))
+    CliRunner().invoke(cli, ["run", "--config", config])
+    result = CliRunner().invoke(cli, ["run", "--config", config])
+    assert result.exit_code == 0
+    assert "No new articles for reader@example.org; nothing sent." in result.output
+    assert len(smtp_server.handler.messages) == 1
+
+
+def test_run_to_output_folder_prints_where_the_digest_went(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["run", "-c", str(DEMO_CONFIG), "--to", "me@example.org", "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    (html,) = out.glob("*.html")
+    assert f"Digest for me@example.org delivered (file): {html}" in result.output
+
+
+def test_summarize_json_has_three_sentences() -> None:
+    result = CliRunner().invoke(
+        cli, ["summarize", str(DEMO / "pages" / "westvale-repair-cafe.html"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert set(payload) == {"title", "url", "language", "method", "summary"}
+    assert len(payload["summary"]) == 3
+    assert payload["url"].startswith("https://example.com/")
+
+
+def test_summarize_text_output(tmp_path: Path) -> None:
+    note = DEMO / "notes" / "ashgrove-garden-water.txt"
+    result = CliRunner().invoke(cli, ["summarize", str(note), "--sentences", "2"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Ashgrove Community Garden cuts mains water use by a third"
+    assert sum(line.startswith("- ") for line in lines) == 2
+
+
+def test_config_errors_are_one_message_with_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[digest]\nsentense = 3\ntimezone = "Mars/Base"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", "--config", str(path)])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: 2 problems in the configuration:\n")
+    assert "sentense: unknown key (did you mean 'sentences'?)" in result.output
+    assert "'Mars/Base' is not a known time zone" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_file_is_a_readable_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["summarize", str(tmp_path / "nope.html")])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {tmp_path / 'nope.html'} is neither a readable file nor an http(s) URL.\n"
+    )
+
+
+def test_verbose_adds_the_traceback(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--verbose", "summarize", str(tmp_path / "nope.html")])
+    assert result.exit_code == 1
+    assert "Traceback" in result.output

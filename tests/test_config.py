@@ -1,0 +1,149 @@
+"""Tests for digest.config: finding, parsing and validating the configuration file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest import config
+from digest.errors import ConfigError
+from digest.models import SourceKind
+
+from .conftest import DEMO_CONFIG, ROOT
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "digest.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_loads_with_defaults() -> None:
+    """Every key in the annotated example is valid and holds the default."""
+    loaded = config.load(ROOT / "config" / "digest.example.toml")
+    assert loaded.digest == config.DigestSettings()
+    assert loaded.http == config.HttpSettings()
+    assert loaded.smtp == config.SmtpSettings()
+    assert loaded.delivery.backend == "file"
+
+
+def test_demo_config_resolves_paths_relative_to_its_file() -> None:
+    loaded = config.load(DEMO_CONFIG)
+    assert [source.kind for source in loaded.sources] == [
+        SourceKind.FEED,
+        SourceKind.FILES,
+        SourceKind.FILES,
+    ]
+    for source in loaded.sources:
+        assert Path(source.location).is_absolute()
+        assert Path(source.location).exists()
+    assert loaded.subscribers[0].email == "reader@example.org"
+
+
+def test_digest_home_overrides_data_dir(tmp_path: Path, isolated_home: Path) -> None:
+    loaded = config.load(write(tmp_path, 'data_dir = "elsewhere"\n'))
+    assert loaded.data_dir == isolated_home.resolve()
+    assert loaded.database == isolated_home.resolve() / "digest.sqlite3"
+
+
+def test_data_dir_is_relative_to_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DIGEST_HOME")
+    loaded = config.load(write(tmp_path, 'data_dir = "state"\n'))
+    assert loaded.data_dir == (tmp_path / "state").resolve()
+    assert loaded.outbox == (tmp_path / "state" / "outbox").resolve()
+
+
+def test_typo_and_bad_time_zone_are_reported_together(tmp_path: Path) -> None:
+    path = write(tmp_path, '[digest]\nsentense = 3\ntimezone = "Mars/Olympus_Mons"\n')
+    with pytest.raises(ConfigError) as caught:
+        config.load(path)
+    assert caught.value.problems == [
+        f"{path}: [digest] sentense: unknown key (did you mean 'sentences'?)",
+        f"{path}: [digest] timezone: 'Mars/Olympus_Mons' is not a known time zone "
+        "(use an IANA name such as 'Europe/Berlin')",
+    ]
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[digest]\nsentences = 'three'\n", "[digest] sentences: must be a whole number, not text"),
+        ("[digest]\nsentences = 0\n", "[digest] sentences: must be greater than 0, not 0"),
+        ("[http]\ntimeout = true\n", "[http] timeout: must be a number of seconds, not a boolean"),
+        ("[delivery]\nbackend = 'pigeon'\n", "[delivery] backend: must be one of 'file', 'smtp'"),
+        ("[smtp]\nsecurity = 'ssl'\n", "[smtp] security: must be one of 'starttls', 'tls', 'none'"),
+        ("[delivery]\nsender = 'nobody'\n", "[delivery] sender: must be an email address"),
+        ("colour = 'blue'\n", "colour: unknown key"),
+        ("digest = 3\n", "[digest]: must be a table, not a number"),
+        ("[[sources]]\nname = 'x'\n", "[[sources]] #1: needs exactly one of 'url' or 'path'"),
+        ("[[sources]]\nurl = 'ftp://x'\n", "[[sources]] #1 url: must be an http(s) URL"),
+        ("[[sources]]\nurl = 'https://e.org/'\nkind = 'podcast'\n", "[[sources]] #1 kind: must be"),
+        ("[[sources]]\nurl = 'https://e.org/'\nfeed = 1\n", "[[sources]] #1 feed: unknown key"),
+        ("[[subscribers]]\nname = 'Ann'\n", "[[subscribers]] #1 email: is missing"),
+        ("[[subscribers]]\nemail = 'ann'\n", "[[subscribers]] #1 email: must be an email address"),
+        ("[[subscribers]]\nemail = 'a@b.org'\ntimezone = 'Nowhere'\n", "is not a known time zone"),
+    ],
+)
+def test_invalid_values_name_file_and_key(tmp_path: Path, text: str, problem: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        config.load(path)
+    assert len(caught.value.problems) == 1
+    assert caught.value.problems[0].startswith(f"{path}: ")
+    assert problem in caught.value.problems[0]
+
+
+def test_duplicate_source_names_are_rejected(tmp_path: Path) -> None:
+    text = "[[sources]]\nname = 'a'\nurl = 'https://e.org/1'\n" * 1 + (
+        "[[sources]]\nname = 'a'\nurl = 'https://e.org/2'\n"
+    )
+    with pytest.raises(ConfigError, match="'a' is used by another source"):
+        config.load(write(tmp_path, text))
+
+
+def test_source_kind_is_inferred(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    text = (
+        "[[sources]]\nurl = 'https://example.org/feed'\n"
+        "[[sources]]\npath = 'notes'\n"
+        "[[sources]]\npath = 'local.rss'\n"
+        "[[sources]]\nurl = 'https://example.org/story'\nkind = 'page'\n"
+    )
+    loaded = config.load(write(tmp_path, text))
+    assert [s.kind for s in loaded.sources] == [
+        SourceKind.FEED,
+        SourceKind.FILES,
+        SourceKind.FEED,
+        SourceKind.PAGE,
+    ]
+    assert loaded.sources[0].name == "example.org/feed"
+
+
+def test_invalid_toml_is_one_readable_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "[digest\n")
+    with pytest.raises(ConfigError, match=r"is not valid TOML"):
+        config.load(path)
+
+
+def test_find_config_prefers_the_option_then_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    explicit = write(tmp_path, "")
+    from_env = tmp_path / "env.toml"
+    from_env.write_text("", encoding="utf-8")
+    monkeypatch.setenv("DIGEST_CONFIG", str(from_env))
+    assert config.find_config(explicit) == explicit
+    assert config.find_config(None) == from_env
+
+
+def test_find_config_explains_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"No configuration file at .*default location"):
+        config.find_config(None)
+    with pytest.raises(ConfigError, match="given with --config"):
+        config.find_config(tmp_path / "missing.toml")
+
+
+def test_default_config_path_is_in_the_user_config_folder(tmp_path: Path) -> None:
+    assert config.default_config_path() == tmp_path / "xdg-config" / "digest" / "digest.toml"

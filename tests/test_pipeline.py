@@ -1,0 +1,150 @@
+"""Tests for digest.pipeline: whole runs over real files, SQLite and a local outbox."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from digest import config as config_module
+from digest.errors import ConfigError
+from digest.models import Source, SourceKind, Subscriber
+from digest.pipeline import content_hash, run_once
+from digest.store import Store
+
+from .conftest import DATA, DEMO_CONFIG, HttpServer, Route
+
+NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+LATER = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> config_module.Config:
+    """The demo configuration over a copy of its sample sources, so tests may add files."""
+    shutil.copytree(DEMO_CONFIG.parent / "demo", tmp_path / "demo")
+    shutil.copy(DEMO_CONFIG, tmp_path / "demo.toml")
+    return config_module.load(tmp_path / "demo.toml")
+
+
+def test_demo_run_delivers_every_sample_article(demo: config_module.Config) -> None:
+    with Store(demo.database) as store:
+        report = run_once(demo, store, now=NOW)
+    assert report.new_articles == 8
+    assert not report.failed
+    (delivery,) = report.delivered
+    html = next(path for path in delivery.files if path.suffix == ".html").read_text("utf-8")
+    for title in (
+        "Council approves six-route night-bus network for Larkfield",
+        "Ashgrove Community Garden cuts mains water use by a third",
+        "Winter ferry timetable cuts evening crossings to Gull Island",
+    ):
+        assert title in html
+    assert html.count("<li ") == 8 * 3
+
+
+def test_second_run_sends_nothing_when_nothing_is_new(demo: config_module.Config) -> None:
+    with Store(demo.database) as store:
+        run_once(demo, store, now=NOW)
+        report = run_once(demo, store, now=LATER)
+    assert report.new_articles == 0
+    assert report.delivered == []
+    assert report.nothing_new == ["reader@example.org"]
+    assert len(list(demo.outbox.glob("*.eml"))) == 1
+
+
+def test_a_new_file_appears_alone_in_the_next_digest(demo: config_module.Config) -> None:
+    notes = Path(demo.sources[2].location)
+    with Store(demo.database) as store:
+        run_once(demo, store, now=NOW)
+        (notes / "late.txt").write_text(
+            "Late news from the harbour\n\nThe harbour master reported a calm week. "
+            "Ferries ran on time every day. The new pontoon will open in spring.",
+            encoding="utf-8",
+        )
+        report = run_once(demo, store, now=LATER)
+    assert report.new_articles == 1
+    (delivery,) = report.delivered
+    text = delivery.files[0].read_text("utf-8")
+    assert "Late news from the harbour" in text
+    assert "Larkfield" not in text
+
+
+def test_dry_run_marks_nothing_as_delivered(demo: config_module.Config) -> None:
+    with Store(demo.database) as store:
+        dry = run_once(demo, store, now=NOW, dry_run=True)
+        real = run_once(demo, store, now=LATER)
+    assert dry.delivered == [] and len(dry.previews) == 1
+    assert not demo.outbox.exists() or len(list(demo.outbox.glob("*.eml"))) == 1
+    assert len(real.delivered) == 1 and real.delivered[0].recipient == "reader@example.org"
+
+
+def test_recipients_and_outbox_override_the_configuration(
+    demo: config_module.Config, tmp_path: Path
+) -> None:
+    other = Subscriber("other@example.org")
+    with Store(demo.database) as store:
+        report = run_once(demo, store, now=NOW, recipients=(other,), outbox=tmp_path / "out")
+    assert [d.recipient for d in report.delivered] == ["other@example.org"]
+    assert report.delivered[0].files[0].parent == tmp_path / "out"
+
+
+def test_no_subscribers_is_a_config_error(demo: config_module.Config) -> None:
+    with Store(demo.database) as store, pytest.raises(ConfigError, match="no \\[\\[subscribers"):
+        run_once(replace(demo, subscribers=()), store, now=NOW)
+
+
+def test_a_broken_source_does_not_block_the_digest(
+    demo: config_module.Config, http_server: HttpServer
+) -> None:
+    http_server.routes["/broken.xml"] = Route(b"<html><body>Not a feed</body></html>", "text/html")
+    broken = Source("Broken", SourceKind.FEED, http_server.url("/broken.xml"))
+    missing = Source("Missing", SourceKind.FEED, http_server.url("/missing.xml"))
+    config = replace(demo, sources=(broken, *demo.sources, missing))
+    with Store(config.database) as store:
+        report = run_once(config, store, now=NOW)
+        state = store.source_state("Missing")
+    assert [f.what for f in report.source_failures] == ["Broken", "Missing"]
+    assert "is not an RSS or Atom feed" in report.source_failures[0].reason
+    assert "answered HTTP 404" in report.source_failures[1].reason
+    assert report.failed and len(report.delivered) == 1
+    assert (state.last_status, state.last_error) == ("error", report.source_failures[1].reason)
+
+
+def test_same_story_in_two_feeds_is_stored_once(
+    demo: config_module.Config, http_server: HttpServer
+) -> None:
+    rss = (DATA / "feeds" / "rss.xml").read_bytes()
+    http_server.routes["/a.xml"] = Route(rss)
+    http_server.routes["/b.xml"] = Route(rss.replace(b"river-1", b"mirror-1"))
+    sources = (
+        Source("A", SourceKind.FEED, http_server.url("/a.xml")),
+        Source("B", SourceKind.FEED, http_server.url("/b.xml")),
+    )
+    with Store(demo.database) as store:
+        report = run_once(replace(demo, sources=sources), store, now=NOW)
+        (first, *_) = store.undelivered("nobody@example.org", limit=10)
+    assert (report.new_articles, report.duplicates) == (2, 2)
+    text = report.delivered[0].files[0].read_text("utf-8")
+    assert text.count("River authority opens a new fish pass") == 1
+
+
+def test_unchanged_feed_is_not_parsed_again(
+    demo: config_module.Config, http_server: HttpServer
+) -> None:
+    http_server.routes["/a.xml"] = Route(
+        (DATA / "feeds" / "rss.xml").read_bytes(), headers={"ETag": '"abc"'}
+    )
+    config = replace(demo, sources=(Source("A", SourceKind.FEED, http_server.url("/a.xml")),))
+    with Store(config.database) as store:
+        run_once(config, store, now=NOW)
+        report = run_once(config, store, now=LATER)
+    assert report.sources_unchanged == 1
+    assert http_server.requests[-1][1]["If-None-Match"] == '"abc"'
+
+
+def test_content_hash_ignores_case_spacing_and_punctuation() -> None:
+    assert content_hash("Hello,  World!\n") == content_hash("hello world")
+    assert content_hash("hello world") != content_hash("hello there")
