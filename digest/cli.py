@@ -72,10 +72,18 @@ def _load_config(config_path: Path | None) -> Config:
 @cli.command()
 @config_option
 @click.option("--dry-run", is_flag=True, help="Collect and render, but deliver and mark nothing.")
-@click.option("--to", "to", multiple=True, metavar="ADDRESS",
-              help="Send to this address instead of the configured subscribers (repeatable).")  # fmt: skip
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
-              help="Write the digest to this outbox folder instead of delivering it.")  # fmt: skip
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Send to this address instead of the configured subscribers (repeatable).",
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the digest to this outbox folder instead of delivering it.",
+)
 def run(config_path: Path | None, dry_run: bool, to: tuple[str, ...], output: Path | None) -> None:
     """Collect new articles and deliver a digest to each subscriber now."""
     config = _load_config(config_path)
@@ -133,10 +141,20 @@ def _s(count: int) -> str:
 @cli.command(name="summarize")
 @config_option
 @click.argument("source")
-@click.option("-n", "--sentences", type=click.IntRange(min=1), default=None,
-              help="How many sentences (default: the configured number, else 3).")  # fmt: skip
-@click.option("-m", "--method", type=click.Choice(sorted(METHODS)), default=None,
-              help="Summarisation method (default: the configured one).")  # fmt: skip
+@click.option(
+    "-n",
+    "--sentences",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many sentences (default: the configured number, else 3).",
+)
+@click.option(
+    "-m",
+    "--method",
+    type=click.Choice(sorted(METHODS)),
+    default=None,
+    help="Summarisation method (default: the configured one).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def summarize_command(
     config_path: Path | None,

@@ -269,9 +269,11 @@ def split_title(text: str, *, markdown: bool) -> tuple[str, str]:
         return "", text
     stripped = text.lstrip()
     first, sep, rest = stripped.partition("\n")
-    if sep and rest.startswith(("\n", "\r\n")) and 0 < len(first.strip()) <= 150:
-        if not first.rstrip().endswith((".", "!", "?", ":", ";", ",")):
-            return first.strip(), rest.lstrip("\r\n")
+    looks_like_title = 0 < len(first.strip()) <= 150 and not first.rstrip().endswith(
+        (".", "!", "?", ":", ";", ",")
+    )
+    if sep and rest.startswith(("\n", "\r\n")) and looks_like_title:
+        return first.strip(), rest.lstrip("\r\n")
     return "", text
 
 
@@ -329,7 +331,9 @@ def _entry_item(entry: Any, source: Source, base_url: str) -> FeedItem:
 
 def _entry_content(entry: Any) -> tuple[str, str]:
     """The fullest body an entry has, and whether it is HTML or text."""
-    candidates = [(part.get("value", ""), part.get("type", "")) for part in entry.get("content", [])]
+    candidates = [
+        (part.get("value", ""), part.get("type", "")) for part in entry.get("content", [])
+    ]
     if entry.get("summary"):
         detail = entry.get("summary_detail") or {}
         candidates.append((entry["summary"], detail.get("type", "text/html")))

@@ -97,8 +97,10 @@ class Config:
 
     @property
     def outbox(self) -> Path:
-        return self.delivery.outbox if self.delivery.outbox.is_absolute() else (
-            self.data_dir / self.delivery.outbox
+        return (
+            self.delivery.outbox
+            if self.delivery.outbox.is_absolute()
+            else (self.data_dir / self.delivery.outbox)
         )
 
 
@@ -247,6 +249,13 @@ def _folder(value: Any, checker: _Checker) -> Any:
     return checker.path(value) if value else None
 
 
+def _relative_folder(value: Any, _: _Checker) -> Any:
+    """A folder kept as written: relative ones are resolved later, against the data folder."""
+    if not isinstance(value, str) or not value:
+        return _Invalid(f"must be a folder path, not {_describe(value)}")
+    return Path(value).expanduser()
+
+
 def _address(value: Any, _: _Checker) -> Any:
     if not isinstance(value, str) or not _EMAIL.search(_bare_address(value)):
         return _Invalid(f"must be an email address, not {value!r}")
@@ -272,7 +281,7 @@ _HTTP_RULES: dict[str, Rule] = {
 _DELIVERY_RULES: dict[str, Rule] = {
     "backend": _choice("file", "smtp"),
     "sender": _address,
-    "outbox": _folder,
+    "outbox": _relative_folder,
 }
 _SMTP_RULES: dict[str, Rule] = {
     "host": _TEXT,
@@ -423,8 +432,14 @@ def _join(where: str, key: str) -> str:
 
 
 def _describe(value: Any) -> str:
-    kinds = {str: "text", int: "a number", float: "a number", bool: "a boolean",
-             list: "an array", dict: "a table"}  # fmt: skip
+    kinds = {
+        str: "text",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+        list: "an array",
+        dict: "a table",
+    }
     return kinds.get(type(value), type(value).__name__)
 
 

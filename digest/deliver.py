@@ -60,9 +60,7 @@ def deliver(
 
     Raises `DeliveryError` when the message cannot be written or sent.
     """
-    message = build_message(
-        rendered, sender=config.delivery.sender, recipient=recipient, now=now
-    )
+    message = build_message(rendered, sender=config.delivery.sender, recipient=recipient, now=now)
     if outbox is not None or config.delivery.backend == "file":
         return write_to_outbox(message, outbox or config.outbox, recipient=recipient, now=now)
     return send_smtp(message, config.smtp, recipient=recipient)

@@ -81,8 +81,9 @@ def run_once(
     collect_all(config, store, now=now, report=report)
     for subscriber in subscribers:
         store.sync_subscriber(subscriber, when=now)
-        _send_digest(config, store, subscriber, now=now, dry_run=dry_run, outbox=outbox,
-                     report=report)  # fmt: skip
+        _send_digest(
+            config, store, subscriber, now=now, dry_run=dry_run, outbox=outbox, report=report
+        )
     return report
 
 
@@ -153,9 +154,12 @@ def _store_item(
         store.mark_item_seen(source.name, item.guid, when=now)
         return
     _, is_new = store.add_article(
-        source.name, item.guid, summary, content_hash=content_hash(summary.article.text),
+        source.name,
+        item.guid,
+        summary,
+        content_hash=content_hash(summary.article.text),
         when=now,
-    )  # fmt: skip
+    )
     if is_new:
         report.new_articles += 1
     else:
@@ -197,9 +201,7 @@ def summarize_item(item: FeedItem, config: Config, *, language: str | None = Non
     )
 
 
-def summarize_document(
-    location: str, config: Config, *, sentences: int, method: str
-) -> Summary:
+def summarize_document(location: str, config: Config, *, sentences: int, method: str) -> Summary:
     """Fetch or read one document (URL or file) and summarise it."""
     with collect.Fetcher(
         timeout=config.http.timeout,

@@ -117,7 +117,7 @@ def _v1_initial(db: sqlite3.Connection) -> None:
             digest_id INTEGER NOT NULL REFERENCES digests (id),
             PRIMARY KEY (subscriber_id, article_id)
         );
-        """
+        """,
     )
 
 
@@ -178,9 +178,7 @@ class Store:
                 continue
             with self._transaction() as db:
                 migration(db)
-                db.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?)", (name, _now_text())
-                )
+                db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, _now_text()))
 
     def applied_migrations(self) -> list[str]:
         """Names of the migrations applied to this database, in order."""

@@ -52,14 +52,15 @@ class RecordingHandler:
     rcpt_reply: str | None = None  # e.g. "550 5.1.1 No such user"
     data_reply: str | None = None  # e.g. "451 4.3.0 Try again later"
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:  # noqa: N802
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         if self.rcpt_reply:
             return self.rcpt_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.data_reply:
             return self.data_reply
         self.envelopes.append(envelope)
@@ -108,7 +109,7 @@ class HttpServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 outer.requests.append((self.path, dict(self.headers.items())))
                 route = outer.routes.get(self.path)
                 if route is None:

@@ -35,15 +35,15 @@ security = "none"
 
 [[sources]]
 name = "Harbour Town Gazette"
-path = "{DEMO / 'feed.xml'}"
+path = "{DEMO / "feed.xml"}"
 
 [[sources]]
 name = "Web pages"
-path = "{DEMO / 'pages'}"
+path = "{DEMO / "pages"}"
 
 [[sources]]
 name = "Notes"
-path = "{DEMO / 'notes'}"
+path = "{DEMO / "notes"}"
 
 [[subscribers]]
 email = "reader@example.org"

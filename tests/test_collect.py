@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from digest import __version__
-from digest.collect import Fetcher, collect_source, load_document, parse_feed, read_files, split_title
+from digest.collect import (
+    Fetcher,
+    collect_source,
+    load_document,
+    parse_feed,
+    read_files,
+    split_title,
+)
 from digest.errors import FeedError, FetchError
 from digest.models import Source, SourceKind
 

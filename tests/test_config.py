@@ -147,3 +147,10 @@ def test_find_config_explains_a_missing_file(tmp_path: Path) -> None:
 
 def test_default_config_path_is_in_the_user_config_folder(tmp_path: Path) -> None:
     assert config.default_config_path() == tmp_path / "xdg-config" / "digest" / "digest.toml"
+
+
+def test_outbox_is_relative_to_the_data_folder(tmp_path: Path, isolated_home: Path) -> None:
+    loaded = config.load(write(tmp_path, '[delivery]\noutbox = "mail"\n'))
+    assert loaded.outbox == isolated_home.resolve() / "mail"
+    absolute = config.load(write(tmp_path, f'[delivery]\noutbox = "{tmp_path / "abs"}"\n'))
+    assert absolute.outbox == tmp_path / "abs"

@@ -24,7 +24,10 @@ RENDERED = RenderedDigest(subject="Daily digest", text="Plain body\n", html="<p>
 def smtp_config(server: SmtpServer, **smtp: object) -> config_module.Config:
     base = config_module.parse({}, base=Path.cwd())
     settings = config_module.SmtpSettings(
-        host=server.host, port=server.port, security="none", **smtp  # type: ignore[arg-type]
+        host=server.host,
+        port=server.port,
+        security="none",
+        **smtp,  # type: ignore[arg-type]
     )
     delivery = replace(base.delivery, backend="smtp", sender="Digest <digest@example.org>")
     return replace(base, smtp=settings, delivery=delivery)
@@ -91,7 +94,7 @@ def test_smtp_refusal_names_host_and_reply(smtp_server: SmtpServer) -> None:
 
 def test_smtp_temporary_failure_is_a_delivery_error(smtp_server: SmtpServer) -> None:
     smtp_server.handler.data_reply = "451 4.3.0 Try again later"
-    with pytest.raises(DeliveryError, match="answered 451 4.3.0 Try again later"):
+    with pytest.raises(DeliveryError, match=r"answered 451 4\.3\.0 Try again later"):
         deliver(RENDERED, READER, smtp_config(smtp_server), now=NOW)
 
 

@@ -125,10 +125,11 @@ def test_same_story_in_two_feeds_is_stored_once(
     )
     with Store(demo.database) as store:
         report = run_once(replace(demo, sources=sources), store, now=NOW)
-        (first, *_) = store.undelivered("nobody@example.org", limit=10)
+        stored = store.undelivered("nobody@example.org", limit=10)
     assert (report.new_articles, report.duplicates) == (2, 2)
-    text = report.delivered[0].files[0].read_text("utf-8")
-    assert text.count("River authority opens a new fish pass") == 1
+    assert stored[0].summary.article.source == "A, B"
+    html = report.delivered[0].files[1].read_text("utf-8")
+    assert html.count("River authority opens a new fish pass") == 1
 
 
 def test_unchanged_feed_is_not_parsed_again(

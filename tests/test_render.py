@@ -39,7 +39,7 @@ def test_default_templates_render_every_part() -> None:
     assert "   - The bridge reopened." in rendered.text
     assert "https://example.org/bridge" in rendered.text
     assert '<a href="https://example.org/bridge"' in rendered.html
-    assert "<li style=\"margin:0 0 6px 0;\">Traffic is back.</li>" in rendered.html
+    assert '<li style="margin:0 0 6px 0;">Traffic is back.</li>' in rendered.html
     assert "reader@example.org" in rendered.html
 
 

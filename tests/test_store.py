@@ -49,8 +49,9 @@ def test_item_is_seen_after_its_article_is_stored(store: Store) -> None:
 
 def test_same_url_from_two_sources_is_stored_once(store: Store) -> None:
     first = store.add_article("feed", "a", summary("https://e.org/1"), content_hash="h1", when=NOW)
-    second = store.add_article("other", "b", summary("https://e.org/1"), content_hash="h2",
-                               when=NOW)  # fmt: skip
+    second = store.add_article(
+        "other", "b", summary("https://e.org/1"), content_hash="h2", when=NOW
+    )
     assert first == (first[0], True)
     assert second == (first[0], False)
     assert store.article_count() == 1
@@ -58,16 +59,19 @@ def test_same_url_from_two_sources_is_stored_once(store: Store) -> None:
 
 
 def test_same_content_under_another_url_is_stored_once(store: Store) -> None:
-    first, _ = store.add_article("feed", "a", summary("https://e.org/1"), content_hash="same",
-                                 when=NOW)  # fmt: skip
-    second, is_new = store.add_article("other", "b", summary("https://e.net/x"),
-                                       content_hash="same", when=NOW)  # fmt: skip
+    first, _ = store.add_article(
+        "feed", "a", summary("https://e.org/1"), content_hash="same", when=NOW
+    )
+    second, is_new = store.add_article(
+        "other", "b", summary("https://e.net/x"), content_hash="same", when=NOW
+    )
     assert (second, is_new) == (first, False)
 
 
 def test_articles_count_as_delivered_only_after_delivery(store: Store) -> None:
-    article_id, _ = store.add_article("feed", "a", summary("https://e.org/1"), content_hash="h",
-                                      when=NOW)  # fmt: skip
+    article_id, _ = store.add_article(
+        "feed", "a", summary("https://e.org/1"), content_hash="h", when=NOW
+    )
     store.sync_subscriber(READER, when=NOW)
     assert [s.article_id for s in store.undelivered(READER.email, limit=10)] == [article_id]
     delivery = Delivery(READER.email, "<id@example.org>", "file", "/tmp/x.eml")
@@ -85,8 +89,9 @@ def test_undelivered_is_newest_first_and_capped(store: Store) -> None:
             text="t",
             published=datetime(2026, 11, day, tzinfo=UTC),
         )
-        store.add_article("feed", str(day), Summary(article, ("t",), "lead"),
-                          content_hash=str(day), when=NOW)  # fmt: skip
+        store.add_article(
+            "feed", str(day), Summary(article, ("t",), "lead"), content_hash=str(day), when=NOW
+        )
     found = store.undelivered(READER.email, limit=2)
     assert [s.summary.article.title for s in found] == ["Day 3", "Day 2"]
     assert found[0].summary.article.published == datetime(2026, 11, 3, tzinfo=UTC)

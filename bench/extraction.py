@@ -1,0 +1,291 @@
+"""Score main-text extractors on a saved-page benchmark folder.
+
+Usage::
+
+    python bench/extraction.py /work/shared/data/extraction-dev [--only NAME ...]
+
+DIR holds ``ground-truth.json`` (``{id: {"articleBody": str, "url": str}}``) and
+``html/<id>.html.gz``, as in scrapinghub's article-extraction-benchmark. Each extractor
+is scored with that benchmark's metric: texts are split into ``\\w+`` tokens and compared
+as multisets of 4-token shingles; precision is averaged over pages with non-empty output,
+recall over all pages, and F1 is the harmonic mean of the two averages. The median
+wall-clock time per page is printed beside it.
+
+The project's extractor (``digest.extract.extract_article``) is always scored. The
+alternatives are optional: one whose package is not installed is skipped with a note.
+Nothing is fetched from the network; every extractor gets the saved HTML only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib
+import json
+import logging
+import re
+import statistics
+import sys
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+Extractor = Callable[[str, str], str]
+"""An extractor takes (html, url) and returns the article's plain text."""
+
+_TOKEN = re.compile(r"\w+")
+_SHINGLE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    id: str
+    url: str
+    html: str
+    truth: str
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    name: str
+    f1: float
+    precision: float
+    recall: float
+    median_ms: float
+    empty: int
+    failed: int
+
+
+def load_pages(folder: Path) -> list[Page]:
+    """Read the ground truth and the gzip-compressed pages of a benchmark folder."""
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = []
+    for page_id in sorted(truth):
+        raw = gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes())
+        entry = truth[page_id]
+        pages.append(
+            Page(page_id, entry.get("url", ""), raw.decode("utf-8"), entry.get("articleBody", ""))
+        )
+    return pages
+
+
+def shingles(text: str) -> Counter[tuple[str, ...]]:
+    """The multiset of 4-token shingles (a shorter text is one shorter shingle)."""
+    tokens = _TOKEN.findall(text)
+    count = max(1, len(tokens) - _SHINGLE + 1)
+    return Counter(tuple(tokens[i : i + _SHINGLE]) for i in range(count) if tokens[i:])
+
+
+def match(truth: str, predicted: str) -> tuple[float, float, float]:
+    """Shingle TP, FP and FN for one page, normalised to sum to 1 (when any exist)."""
+    expected, got = shingles(truth), shingles(predicted)
+    tp = sum((expected & got).values())
+    fp = sum((got - expected).values())
+    fn = sum((expected - got).values())
+    total = tp + fp + fn
+    return (tp / total, fp / total, fn / total) if total else (0.0, 0.0, 0.0)
+
+
+def _ratio(hit: float, miss: float, other_miss: float) -> float:
+    if miss == other_miss == 0:
+        return 1.0
+    if hit == miss == 0:
+        return 0.0
+    return hit / (hit + miss)
+
+
+def summarise(matches: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """(F1, precision, recall) over pages, as the benchmark's evaluate.py computes them."""
+    precisions = [_ratio(tp, fp, fn) for tp, fp, fn in matches if tp + fp > 0]
+    recalls = [_ratio(tp, fn, fp) for tp, fp, fn in matches if tp + fn > 0]
+    precision = statistics.mean(precisions) if precisions else 0.0
+    recall = statistics.mean(recalls) if recalls else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return f1, precision, recall
+
+
+def score(name: str, extractor: Extractor, pages: list[Page]) -> Score:
+    """Run one extractor over every page; a page it fails on counts as empty output."""
+    matches, times = [], []
+    empty = failed = 0
+    for page in pages:
+        start = time.perf_counter()
+        try:
+            text = extractor(page.html, page.url) or ""
+        except Exception:  # every failure of a third-party extractor is scored as no text
+            text = ""
+            failed += 1
+        times.append((time.perf_counter() - start) * 1000)
+        empty += not _TOKEN.search(text)
+        matches.append(match(page.truth, text))
+    f1, precision, recall = summarise(matches)
+    return Score(name, f1, precision, recall, statistics.median(times), empty, failed)
+
+
+# --- extractors ---------------------------------------------------------------------
+
+
+def _optional(module: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def _project() -> Extractor:
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from digest.extract import extract_article
+
+    return lambda html, url: extract_article(html, url).text
+
+
+def _trafilatura(trafilatura: ModuleType, **options: Any) -> Extractor:
+    return lambda html, url: trafilatura.extract(html, url=url, **options) or ""
+
+
+def _paragraphs_of(fragment: str) -> str:
+    """Plain text of an HTML fragment, one block element per paragraph."""
+    lxml_html: Any = importlib.import_module("lxml.html")
+    tree = lxml_html.fromstring(fragment)
+    blocks = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "blockquote", "td")
+    texts = [" ".join(node.text_content().split()) for node in tree.iter(*blocks)]
+    texts = [text for text in texts if text]
+    return "\n\n".join(texts) if texts else " ".join(tree.text_content().split())
+
+
+def _readability(module: ModuleType) -> Extractor:
+    return lambda html, url: _paragraphs_of(module.Document(html).summary(html_partial=True))
+
+
+def _justext(module: ModuleType) -> Extractor:
+    stoplist = module.get_stoplist("English")
+
+    def extract(html: str, url: str) -> str:
+        paragraphs = module.justext(html.encode("utf-8"), stoplist)
+        return "\n\n".join(p.text for p in paragraphs if not p.is_boilerplate)
+
+    return extract
+
+
+def _newspaper(module: ModuleType) -> Extractor:
+    def extract(html: str, url: str) -> str:
+        article = module.Article(url or "http://localhost/", fetch_images=False)
+        article.download(input_html=html)  # input_html: parse the string, fetch nothing
+        article.parse()
+        return str(article.text)
+
+    return extract
+
+
+def _goose(module: ModuleType) -> Extractor:
+    def extract(html: str, url: str) -> str:
+        goose = module.Goose({"enable_image_fetching": False})
+        try:
+            return str(goose.extract(raw_html=html, url=url).cleaned_text)
+        finally:
+            goose.close()
+
+    return extract
+
+
+def _resiliparse(module: ModuleType) -> Extractor:
+    options = {"main_content": True, "alt_texts": False, "list_bullets": False}
+    return lambda html, url: module.extract_plain_text(html, comments=False, **options)
+
+
+def _breadability(module: ModuleType) -> Extractor:
+    return lambda html, url: _paragraphs_of(module.Article(html, url=url).readable)
+
+
+def _html2text(module: ModuleType) -> Extractor:
+    def extract(html: str, url: str) -> str:
+        converter = module.HTML2Text()
+        converter.ignore_links = converter.ignore_images = converter.ignore_emphasis = True
+        converter.body_width = 0
+        return str(converter.handle(html))
+
+    return extract
+
+
+def extractors() -> tuple[dict[str, Extractor], list[str]]:
+    """Every extractor that can run here, by name, and a note for each one skipped."""
+    found: dict[str, Extractor] = {"digest (project)": _project()}
+    notes: list[str] = []
+    trafilatura = _optional("trafilatura")
+    if trafilatura is None:
+        notes.append("trafilatura: not installed (pip install trafilatura)")
+    else:
+        settings: dict[str, dict[str, Any]] = {
+            "default": {},
+            "no comments": {"include_comments": False},
+            "precision": {"include_comments": False, "favor_precision": True},
+            "precision, no tables": {
+                "include_comments": False,
+                "favor_precision": True,
+                "include_tables": False,
+            },
+            "recall": {"include_comments": False, "favor_recall": True},
+            "fast": {"include_comments": False, "fast": True},
+            "precision, fast": {"include_comments": False, "favor_precision": True, "fast": True},
+        }
+        for label, options in settings.items():
+            found[f"trafilatura {label}"] = _trafilatura(trafilatura, **options)
+    alternatives: list[tuple[str, str, str, Callable[[ModuleType], Extractor]]] = [
+        ("readability-lxml", "readability", "readability-lxml", _readability),
+        ("justext (English)", "justext", "justext", _justext),
+        ("newspaper4k", "newspaper", "newspaper4k", _newspaper),
+        ("goose3", "goose3", "goose3", _goose),
+        ("resiliparse", "resiliparse.extract.html2text", "resiliparse", _resiliparse),
+        ("breadability", "breadability.readable", "breadability", _breadability),
+        ("html2text (whole page)", "html2text", "html2text", _html2text),
+    ]
+    for name, module_name, package, make in alternatives:
+        module = _optional(module_name)
+        if module is None:
+            notes.append(f"{name}: skipped, not installed (pip install {package})")
+        else:
+            found[name] = make(module)
+    return found, notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("folder", type=Path, metavar="DIR", help="benchmark folder")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="NAME", help="score names containing NAME"
+    )
+    args = parser.parse_args(argv)
+    if not (args.folder / "ground-truth.json").is_file():
+        parser.error(f"{args.folder} has no ground-truth.json; pass the benchmark folder.")
+    # Third-party extractors log and warn freely; the table is what we want to read.
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter("ignore")
+
+    pages = load_pages(args.folder)
+    found, notes = extractors()
+    print(f"{len(pages)} pages in {args.folder}")
+    print(f"{'extractor':<32} {'F1':>6} {'P':>6} {'R':>6} {'median ms':>10} {'empty':>6}")
+    for name, extractor in found.items():
+        if args.only and not any(part.lower() in name.lower() for part in args.only):
+            continue
+        result = score(name, extractor, pages)
+        failed = f"  ({result.failed} raised)" if result.failed else ""
+        print(
+            f"{result.name:<32} {result.f1:6.3f} {result.precision:6.3f} {result.recall:6.3f} "
+            f"{result.median_ms:10.1f} {result.empty:6d}{failed}",
+            flush=True,
+        )
+    for note in notes:
+        print(f"note: {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

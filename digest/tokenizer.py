@@ -1,0 +1,362 @@
+"""Sentence and word splitting for sumy, with no downloaded data.
+
+This module owns ``Tokenizer``, a drop-in for sumy's own tokenizer (``language``,
+``to_sentences``, ``to_words``, tuples of stripped strings), and ``language_for``, which maps
+ISO codes to the language names sumy uses. sumy's ``Tokenizer`` needs NLTK punkt data and is
+never constructed here.
+
+Sentences are split with regular expressions compiled once at import, plus small
+per-language word lists (abbreviations, words that start sentences). A "." ends a sentence
+unless the next word is lower case, the word before is a title ("Mr.", "Dr."), a number
+abbreviation before a number ("No. 10"), or an ambiguous abbreviation (months, "Inc.",
+"U.S.", initials, "a.m.") that is not followed by a typical sentence opener ("The", "He").
+Decimals and URLs never split because a terminator must be followed by whitespace.
+CJK and Arabic terminators split wherever they occur. Line breaks alone do not split.
+
+Pure: no I/O, nothing imported from digest.
+"""
+
+# ruff: noqa: RUF001, RUF003
+# (Curly quotes, fullwidth punctuation, Cyrillic and Greek words are this module's data.)
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Tokenizer", "language_for"]
+
+# Terminators that need whitespace after them, and closers that stay with the sentence.
+_WEST = ".!?…‽"
+_CLOSERS = "\"'”’»)\\]}›"
+# Terminators that end a sentence wherever they are (no spaces in CJK text).
+_EAST = "。！？｡؟۔।॥"
+_EAST_CLOSERS = "」』”’）)】》〉\"'"
+_OPENERS = "\"'“‘«„(\\[{¿¡"
+# Han, kana and CJK compatibility ideographs: written without spaces, one token per character.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+
+
+def _boundary_pattern(west: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"(?<![^\s{_EAST}{_EAST_CLOSERS}])(?P<tok>[^\s{_EAST}]*?)"
+        rf"(?P<term>[{west}]+)[{_CLOSERS}]*(?=\s|\Z)"
+        rf"|[{_EAST}]+[{_EAST_CLOSERS}]*"
+    )
+
+
+_BOUNDARY = _boundary_pattern(_WEST)
+_BOUNDARY_GREEK = _boundary_pattern(_WEST + ";\u037e")  # Greek asks questions with ";"
+# The first word after a candidate boundary, and whether a "." follows it (an initial).
+_NEXT = re.compile(r"\s*[^\w\s]*(\w+)(\.?)")
+_DOTTED = re.compile(r"(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}")  # U.S, e.g, z.B, EE.UU, Ph.D
+_WORD_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+(?:['’\-][^\W{_CJK}]+)*")
+_IS_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’\-])*")  # sumy's Tokenizer._is_word, plus "’"
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    titles: frozenset[str]  # never end a sentence: "Mr.", "e.g."
+    numeric: frozenset[str]  # abbreviations only before a number: "No. 10"
+    ambiguous: frozenset[str]  # end a sentence only before a sentence opener: "Inc.", "Jan."
+    starters: frozenset[str]  # words that typically open a sentence, lower case
+    ordinals: bool  # "3. Oktober": a number with a dot is an ordinal
+    boundary: re.Pattern[str]
+
+
+def _rules(
+    titles: str = "",
+    numeric: str = "",
+    ambiguous: str = "",
+    starters: str = "",
+    *,
+    ordinals: bool = False,
+    boundary: re.Pattern[str] = _BOUNDARY,
+) -> _Rules:
+    return _Rules(
+        titles=frozenset((_CORE_TITLES + " " + titles).split()),
+        numeric=frozenset((_CORE_NUMERIC + " " + numeric).split()),
+        ambiguous=frozenset((_CORE_AMBIGUOUS + " " + ambiguous).split()),
+        starters=frozenset(starters.split()),
+        ordinals=ordinals,
+        boundary=boundary,
+    )
+
+
+_CORE_TITLES = "mr mrs ms dr prof st mt vs cf e.g i.e viz"
+_CORE_NUMERIC = "no nos nr art fig figs vol vols p pp ch chap sec tel op"
+_CORE_AMBIGUOUS = "etc al inc ltd co corp llc plc ph.d ee.uu ca"
+_EN_MONTHS = "jan feb mar apr jun jul aug sep sept oct nov dec"
+_EN_STARTERS = """the a an he she it they we i you this that these those there here his her its
+    their our my your but and or so yet in on at for from with by as if when while after before
+    since although though however meanwhile then now also some many most all one what who how
+    why where it's mr mrs ms dr"""
+
+_GENERIC = _rules(ambiguous=_EN_MONTHS, starters=_EN_STARTERS)
+_RULES: dict[str, _Rules] = {
+    "english": _rules(
+        "gen sen rep gov col lt sgt capt cmdr adm maj rev hon pres supt det insp messrs brig "
+        "cpl pvt atty approx",
+        "",
+        _EN_MONTHS + " jr sr bros ave blvd rd dept univ est assn",
+        _EN_STARTERS,
+    ),
+    "german": _rules(
+        "hr hrn fr frl z.b d.h vgl bzw sog inkl bspw ggü",
+        "s abs bd",
+        "usw u.a ggf evtl mio mrd tsd jh jan feb apr aug sept okt nov dez",
+        """der die das den dem des ein eine einer einen es er sie wir ich ihr man dies diese
+        dieser dieses doch aber und oder so auch im in am an auf bei mit nach seit als wenn
+        während nun dann da deshalb jedoch trotzdem zudem außerdem zwar""",
+        ordinals=True,
+    ),
+    "french": _rules(
+        "m mm mme mmes mlle mlles pr ste me mgr env p.ex",
+        "n",
+        "av apr janv févr avr juil sept oct nov déc",
+        """le la les l un une des il elle ils elles on nous vous je ce cette ces cet c mais et
+        ou donc car en dans au aux du de d selon pour par sur si quand alors puis depuis
+        cependant pourtant ainsi""",
+    ),
+    "spanish": _rules(
+        "sr sra srta sres dra ud uds lic ing dña",
+        "núm pág",
+        "aprox ene feb mar abr may jun jul ago sept oct nov dic",
+        """el la los las un una unos unas lo él ella ellos ellas yo nosotros se es en con por
+        para pero y o si cuando como este esta estos estas ese esa eso aunque sin además
+        también así según tras desde""",
+    ),
+    "italian": _rules(
+        "sig sigg sig.ra dott dott.ssa ing avv on geom rag",
+        "pag n",
+        "ecc gen feb mar apr mag giu lug ago set ott nov dic",
+        """il lo la i gli le l un uno una è e ma o se quando come questo questa questi queste
+        quello quella nel nella del della in con per da dopo anche però tuttavia inoltre
+        secondo lui lei noi loro io""",
+    ),
+    "portuguese": _rules(
+        "sr sra srs dra profa eng exmo exma",
+        "pág n nº",
+        "jan fev mar abr mai jun jul ago set out nov dez",
+        """o a os as um uma uns umas ele ela eles elas eu nós se é em no na nos nas com por
+        para mas e ou quando como este esta isso isto esse essa também porém contudo segundo
+        após depois""",
+    ),
+    "dutch": _rules(
+        "dhr mevr mw drs ir ing bijv d.w.z o.a m.b.t",
+        "blz",
+        "enz jl jan feb mrt apr jun jul aug sep okt nov dec",
+        """de het een hij zij ze wij we ik u dit dat deze die maar en of als toen nu dan ook in
+        op met voor na volgens er""",
+    ),
+    "czech": _rules(
+        "např tzv tj resp mj ing mgr bc mudr rndr phdr judr doc sv pí",
+        "č str čís",
+        "atd apod aj tis mil mld r",
+        """ten ta to ti ty tento tato toto on ona ono oni my já vy a ale i však proto když jak
+        v ve na po podle také pak tak je se""",
+        ordinals=True,
+    ),
+    "slovak": _rules(
+        "napr tzv t.j resp ing mgr bc mudr rndr phdr judr doc sv",
+        "č str",
+        "atď atd tis mil mld r",
+        """ten tá to tí tento táto toto on ona ono oni my ja vy a ale i však preto keď ako v
+        vo na po podľa tiež potom tak je sa""",
+        ordinals=True,
+    ),
+    "russian": _rules(
+        "т.е т.к т.н им ул просп пер проф акад",
+        "стр рис",
+        "т.д т.п др млн млрд тыс руб коп см",
+        """в во на он она оно они мы я вы это этот эта эти но и а однако по при с со как
+        когда если после также кроме""",
+    ),
+    "ukrainian": _rules(
+        "т.б т.зв ім вул просп пров проф акад",
+        "стор рис",
+        "т.д т.п ін млн млрд тис грн див",
+        """в у на він вона воно вони ми я ви це цей ця ці але і й а однак за при з як коли
+        якщо після також""",
+    ),
+    "polish": _rules(
+        "np m.in tzn tj mgr inż ks płk ul pl",
+        "s str",
+        "itd itp wg tys mln mld zł godz ok r",
+        """w we na on ona ono oni my ja wy to ten ta te ale i a jednak że gdy jak jeśli po
+        także przez dla z ze""",
+    ),
+    "swedish": _rules(
+        "t.ex bl.a dvs s.k resp",
+        "s kl",
+        "osv m.m kr milj jan feb mar apr jun jul aug sep okt nov dec",
+        """den det de en ett han hon vi jag ni man detta denna dessa men och eller om när som
+        i på med för efter enligt också""",
+    ),
+    "danish": _rules(
+        "bl.a f.eks dvs mht hhv",
+        "s",
+        "osv mv kr mio mia jan feb mar apr jun jul aug sep okt nov dec",
+        """den det de en et han hun vi jeg man dette denne disse men og eller hvis når som i på
+        med for efter ifølge også""",
+        ordinals=True,
+    ),
+    "norwegian": _rules(
+        "bl.a f.eks dvs mht hhv",
+        "s",
+        "osv mv kr mill mrd jan feb mar apr jun jul aug sep okt nov des",
+        """den det de en et han hun vi jeg man dette denne disse men og eller hvis når som i på
+        med for etter ifølge også""",
+        ordinals=True,
+    ),
+    "finnish": _rules(
+        "esim ns mm eli ks",
+        "s",
+        "jne yms tms milj mrd",
+        "hän he se ne me minä sinä te tämä nämä mutta ja tai kun jos myös",
+        ordinals=True,
+    ),
+    "hungarian": _rules(
+        "pl ifj id kb ún",
+        "o",
+        "stb mrd",
+        "a az egy ő ők mi én ez ezek de és vagy ha amikor is",
+        ordinals=True,
+    ),
+    "romanian": _rules(
+        "dl dna d-l d-na ing str",
+        "",
+        "mil mld",
+        "el ea ei ele noi eu acesta aceasta dar și sau în la cu pentru după",
+    ),
+    "greek": _rules(
+        "π.χ κ.α κ.λπ κ.τ.λ λ.χ δηλ βλ κ.ο.κ",
+        "σελ κεφ αρ",
+        "χμ χλμ χιλ τηλ",
+        "ο η το οι τα ένας μια ένα αυτός αυτή αυτό αλλά και ή όταν αν στο στη στην",
+        boundary=_BOUNDARY_GREEK,
+    ),
+}
+
+# Language names sumy knows (stop words, stemmers or special tokenizers), by ISO 639 code.
+_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "arabic": ("ar", "ara"),
+    "chinese": ("zh", "zho", "chi"),
+    "czech": ("cs", "ces", "cze"),
+    "danish": ("da", "dan"),
+    "dutch": ("nl", "nld", "dut"),
+    "english": ("en", "eng"),
+    "finnish": ("fi", "fin"),
+    "french": ("fr", "fra", "fre"),
+    "german": ("de", "deu", "ger"),
+    "greek": ("el", "ell", "gre"),
+    "hebrew": ("he", "iw", "heb"),
+    "hungarian": ("hu", "hun"),
+    "italian": ("it", "ita"),
+    "japanese": ("ja", "jpn"),
+    "korean": ("ko", "kor"),
+    "norwegian": ("no", "nb", "nn", "nor", "nob", "nno"),
+    "polish": ("pl", "pol"),
+    "portuguese": ("pt", "por"),
+    "romanian": ("ro", "ron", "rum"),
+    "russian": ("ru", "rus"),
+    "slovak": ("sk", "slk", "slo"),
+    "spanish": ("es", "spa"),
+    "swedish": ("sv", "swe"),
+    "thai": ("th", "tha"),
+    "ukrainian": ("uk", "ukr"),
+}
+_NAMES: dict[str, str] = {name: name for name in _LANGUAGES}
+_NAMES.update({code: name for name, codes in _LANGUAGES.items() for code in codes})
+
+
+def _lookup(code_or_name: str) -> str | None:
+    key = code_or_name.strip().lower().replace("_", "-")
+    return _NAMES.get(key) or _NAMES.get(key.split("-", 1)[0])
+
+
+def language_for(code_or_name: str | None) -> str:
+    """Return the sumy language name for an ISO 639 code or a language name.
+
+    Accepts "en", "en-US", "en_GB", "eng", "English" and the like; returns a lower-case name
+    such as "english" or "german". ``None``, an empty string and languages sumy has no
+    resources for all give "english". Never raises.
+    """
+    if not code_or_name:
+        return "english"
+    return _lookup(code_or_name) or "english"
+
+
+class Tokenizer:
+    """Splits text into sentences and words like sumy's tokenizer, without NLTK data.
+
+    ``language`` may be a sumy language name or an ISO code ("de" becomes "german"); a
+    language without its own rules keeps its name and uses generic rules.
+    """
+
+    __slots__ = ("_language", "_rules")
+
+    def __init__(self, language: str = "english") -> None:
+        self._language = _lookup(language) or language.strip().lower()
+        self._rules = _RULES.get(self._language, _GENERIC)
+
+    @property
+    def language(self) -> str:
+        """The sumy language name, e.g. "english"."""
+        return self._language
+
+    def to_sentences(self, paragraph: str) -> tuple[str, ...]:
+        """Split a paragraph into stripped sentences, each a verbatim slice of the input."""
+        sentences: list[str] = []
+        start = 0
+        for match in self._rules.boundary.finditer(paragraph):
+            if match["term"] is not None and not self._ends_sentence(paragraph, match):
+                continue
+            sentence = paragraph[start : match.end()].strip()
+            if sentence:
+                sentences.append(sentence)
+            start = match.end()
+        tail = paragraph[start:].strip()
+        if tail:
+            sentences.append(tail)
+        return tuple(sentences)
+
+    def to_words(self, sentence: str) -> tuple[str, ...]:
+        """Return the word-like tokens of a sentence (letters, inner "'" and "-"), in order.
+
+        Numbers, punctuation and tokens mixing digits ("G7", "COVID-19") are dropped, as
+        sumy's ``_is_word`` does. Han and kana characters are one token each, since those
+        scripts have no spaces between words.
+        """
+        return tuple(token for token in _WORD_TOKEN.findall(sentence) if _IS_WORD.fullmatch(token))
+
+    def _ends_sentence(self, text: str, match: re.Match[str]) -> bool:
+        """Decide whether a terminator followed by whitespace really ends a sentence."""
+        following = _NEXT.match(text, match.end())
+        if following is None:
+            return True  # only punctuation (or nothing) follows
+        word, dot = following.group(1, 2)
+        if word[0].islower():
+            return False  # "etc. and", "U.S. officials", "Help!" he cried
+        if match["term"] != ".":
+            return True  # "?", "!", an ellipsis
+        rules = self._rules
+        token = match["tok"].lstrip(_OPENERS)
+        lowered = token.lower()
+        if lowered in rules.titles:
+            return False
+        if word[0].isdigit() and lowered in rules.numeric:
+            return False
+        if (
+            lowered in rules.ambiguous
+            or (len(token) == 1 and token.isalpha())
+            or _DOTTED.fullmatch(token) is not None
+            or (rules.ordinals and token.isdigit())
+        ):
+            # "in the U.S. The" ends a sentence; "J. R. R. Tolkien", "Jan. 10", "Dr. A. Smith"
+            # and "U.S. President" do not.
+            is_initial = len(word) == 1 and bool(dot)
+            return word.lower() in rules.starters and word[0].isupper() and not is_initial
+        return True
+
+    def __repr__(self) -> str:
+        return f"Tokenizer({self._language!r})"
