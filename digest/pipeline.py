@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from digest import collect, extract, render, summarize
+from digest import cleanup, collect, extract, render, summarize
 from digest.config import Config
 from digest.deliver import deliver
 from digest.errors import ConfigError, DigestError, ExtractError
@@ -174,12 +174,12 @@ def article_from_item(item: FeedItem, *, language: str | None = None) -> Article
         article = replace(page, url=url or item.url, title=page.title or item.title)
     else:
         if item.content_type == "html":
-            text = extract.html_to_text(item.content)
+            text = cleanup.html_to_text(item.content)
         elif item.content_type == "markdown":
-            text = extract.markdown_to_text(item.content)
+            text = cleanup.markdown_to_text(item.content)
         else:
             text = item.content
-        article = Article(url=item.url, title=item.title, text=extract.clean_text(text))
+        article = Article(url=item.url, title=item.title, text=cleanup.clean_text(text))
     if not article.text.strip():
         raise ExtractError(f"{item.url or item.guid} has no article text.")
     return replace(

@@ -1,0 +1,183 @@
+"""Validation helpers for the configuration: rules that check one value, and a checker
+that collects every problem with the file and key it concerns.
+
+A rule takes a raw TOML value and the checker and returns the setting's value, or an
+`Invalid` text saying what is wrong. Nothing here knows which keys exist; `config` does.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from digest.errors import ConfigError
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
+
+Rule = Callable[[Any, "Checker"], Any]
+
+
+class Invalid(str):
+    """An error text returned by a rule instead of a value."""
+
+
+def of_type(kind: type, label: str) -> Rule:
+    """A value of `kind` (an int is accepted as a float); `label` names it in errors."""
+
+    def rule(value: Any, _: Checker) -> Any:
+        if isinstance(value, bool) and kind is not bool:
+            return Invalid(f"must be {label}, not a boolean")
+        if kind is float and isinstance(value, int):
+            return float(value)
+        if not isinstance(value, kind):
+            return Invalid(f"must be {label}, not {describe(value)}")
+        return value
+
+    return rule
+
+
+def positive(kind: type, label: str) -> Rule:
+    """A value of `kind` greater than zero."""
+    base = of_type(kind, label)
+
+    def rule(value: Any, checker: Checker) -> Any:
+        result = base(value, checker)
+        if isinstance(result, Invalid):
+            return result
+        return result if result > 0 else Invalid(f"must be greater than 0, not {value}")
+
+    return rule
+
+
+def choice(*options: str) -> Rule:
+    """One of `options`, exactly."""
+
+    def rule(value: Any, _: Checker) -> Any:
+        if value not in options:
+            listed = ", ".join(repr(option) for option in options)
+            return Invalid(f"must be one of {listed}, not {value!r}")
+        return value
+
+    return rule
+
+
+def timezone(value: Any, _: Checker) -> Any:
+    """An IANA time zone name this machine knows."""
+    if not isinstance(value, str) or not value:
+        return Invalid(f"must be a time zone name, not {describe(value)}")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return Invalid(
+            f"{value!r} is not a known time zone (use an IANA name such as 'Europe/Berlin')"
+        )
+    return value
+
+
+def folder(value: Any, checker: Checker) -> Any:
+    """A folder, resolved against the configuration file's folder; empty means none."""
+    if not isinstance(value, str):
+        return Invalid(f"must be a folder path, not {describe(value)}")
+    return checker.path(value) if value else None
+
+
+def relative_folder(value: Any, _: Checker) -> Any:
+    """A folder kept as written: relative ones are resolved later, against the data folder."""
+    if not isinstance(value, str) or not value:
+        return Invalid(f"must be a folder path, not {describe(value)}")
+    return Path(value).expanduser()
+
+
+def address(value: Any, _: Checker) -> Any:
+    """An email address, bare or as ``Name <address>``."""
+    if not isinstance(value, str) or not _EMAIL.search(bare_address(value)):
+        return Invalid(f"must be an email address, not {value!r}")
+    return value
+
+
+class Checker:
+    """Collects problems while a configuration is validated."""
+
+    def __init__(self, name: str, base: Path) -> None:
+        self.name = name
+        self.base = base
+        self.problems: list[str] = []
+
+    def problem(self, key: str, text: str) -> None:
+        self.problems.append(f"{self.name}: {key}: {text}")
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ConfigError(self.problems)
+
+    def path(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.base / path).resolve()
+
+    def table(self, value: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        """Check that `value` is a table with only `allowed` keys; return it (or {})."""
+        if not isinstance(value, dict):
+            self.problem(where or "(top level)", f"must be a table, not {describe(value)}")
+            return {}
+        for key in value:
+            if key not in allowed:
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                self.problem(join(where, key), f"unknown key{suggestion}")
+        return value
+
+    def section(
+        self, top: Mapping[str, Any], name: str, factory: type[Any], rules: dict[str, Rule]
+    ) -> Any:
+        values = self.values(top.get(name, {}), f"[{name}]", rules)
+        return factory(**values)
+
+    def values(self, raw: Any, where: str, rules: dict[str, Rule]) -> dict[str, Any]:
+        table = self.table(raw, where, tuple(rules))
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            if key not in rules:
+                continue
+            result = rules[key](value, self)
+            if isinstance(result, Invalid):
+                self.problem(join(where, key), str(result))
+            else:
+                values[key] = result
+        return values
+
+    def array(self, raw: Any, name: str) -> list[Any]:
+        if not isinstance(raw, list):
+            self.problem(name, f"must be an array of tables ([[{name}]]), not {describe(raw)}")
+            return []
+        return raw
+
+
+def join(where: str, key: str) -> str:
+    """How a key is named in messages: ``[section] key`` or ``[[array]] #n key``."""
+    if not where:
+        return key
+    if where.startswith("[") and where.endswith("]") and not where.startswith("[["):
+        return f"[{where[1:-1]}] {key}"
+    return f"{where} {key}"
+
+
+def describe(value: Any) -> str:
+    """A TOML value's kind, in words, for messages."""
+    kinds = {
+        str: "text",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+        list: "an array",
+        dict: "a table",
+    }
+    return kinds.get(type(value), type(value).__name__)
+
+
+def bare_address(value: str) -> str:
+    match = re.search(r"<([^<>]*)>\s*$", value)
+    return (match.group(1) if match else value).strip()
