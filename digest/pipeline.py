@@ -89,14 +89,18 @@ def run_once(
 
 def collect_all(config: Config, store: Store, *, now: datetime, report: RunReport) -> None:
     """Collect every configured source into the store, recording failures in `report`."""
-    with collect.Fetcher(
-        timeout=config.http.timeout,
-        max_bytes=config.http.max_bytes,
-        max_redirects=config.http.max_redirects,
-    ) as fetcher:
+    with _fetcher(config) as fetcher:
         for source in config.sources:
             store.sync_source(source)
             _collect_source(config, store, source, fetcher, now=now, report=report)
+
+
+def _fetcher(config: Config) -> collect.Fetcher:
+    return collect.Fetcher(
+        timeout=config.http.timeout,
+        max_bytes=config.http.max_bytes,
+        max_redirects=config.http.max_redirects,
+    )
 
 
 def _collect_source(
@@ -203,11 +207,7 @@ def summarize_item(item: FeedItem, config: Config, *, language: str | None = Non
 
 def summarize_document(location: str, config: Config, *, sentences: int, method: str) -> Summary:
     """Fetch or read one document (URL or file) and summarise it."""
-    with collect.Fetcher(
-        timeout=config.http.timeout,
-        max_bytes=config.http.max_bytes,
-        max_redirects=config.http.max_redirects,
-    ) as fetcher:
+    with _fetcher(config) as fetcher:
         item = collect.load_document(location, fetcher)
     article = article_from_item(item, language=config.digest.language)
     return summarize.summarize(article, sentences=sentences, method=method)
