@@ -66,6 +66,7 @@ class Article:
     published: datetime | None = None
     author: str | None = None
     language: str | None = None
+    image: str | None = None  # the lead image's absolute http(s) URL
 
 
 @dataclass(frozen=True, slots=True)
