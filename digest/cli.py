@@ -107,19 +107,26 @@ def run(config_path: Path | None, dry_run: bool, to: tuple[str, ...], output: Pa
 
 
 def _print_report(report: pipeline.RunReport) -> None:
-    failed = len(report.source_failures)
-    line = (
-        f"Collected {report.sources_read} of {report.sources_read + failed} sources: "
-        f"{report.new_articles} new article{_s(report.new_articles)}"
-    )
-    if report.duplicates:
-        line += f", {report.duplicates} duplicate{_s(report.duplicates)}"
-    if report.item_failures:
-        line += f", {len(report.item_failures)} item{_s(len(report.item_failures))} failed"
+    collection = report.collection
+    failed = len(collection.source_failures)
+    total = collection.sources_read + failed + collection.sources_deferred
+    parts = [f"{collection.new_articles} new article{_s(collection.new_articles)}"]
+    if collection.duplicates:
+        parts.append(f"{collection.duplicates} duplicate{_s(collection.duplicates)}")
+    if collection.sources_unchanged:
+        parts.append(f"{collection.sources_unchanged} unchanged")
+    if collection.item_failures:
+        parts.append(
+            f"{len(collection.item_failures)} item{_s(len(collection.item_failures))} failed"
+        )
+    if collection.full_text_failures:
+        parts.append(f"{len(collection.full_text_failures)} full texts not fetched")
     if failed:
-        line += f", {failed} source{_s(failed)} failed"
-    click.echo(line + ".")
-    for failure in report.source_failures + report.item_failures:
+        parts.append(f"{failed} source{_s(failed)} failed")
+    if collection.sources_deferred:
+        parts.append(f"{collection.sources_deferred} deferred")
+    click.echo(f"Collected {collection.sources_read} of {total} sources: {', '.join(parts)}.")
+    for failure in collection.source_failures + collection.item_failures:
         click.echo(f"  failed: {failure.what}: {failure.reason}", err=True)
     for delivery in report.delivered:
         shown = next((f for f in delivery.files if f.suffix == ".html"), None) or delivery.location

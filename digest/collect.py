@@ -1,51 +1,27 @@
 """Collection: read sources into raw `FeedItem` records.
 
-This is the only module that makes HTTP requests (one pooled client, timeouts, a size cap
-enforced while streaming, a bounded number of redirects, a User-Agent naming digest, and
-conditional GET with ETag / Last-Modified). It also reads local source files. Parsing is
-kept pure: `parse_feed` turns bytes into items and never lets feedparser fetch anything.
+Feeds and pages come over HTTP through `digest.fetch` (the only network code) and are
+parsed by `digest.feeds`; local files and folders are read here. For a feed entry that
+carries only a teaser, `fetch_full_text` fetches the page it links to, through the guard
+against private addresses unless the source allows them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
+import codecs
 import re
-from calendar import timegm
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any
-from urllib.parse import urljoin
 
-import feedparser
-import httpx
+import charset_normalizer
 
-from digest import __version__
-from digest.errors import FeedError, FetchError
+from digest.errors import FetchError
+from digest.feeds import parse_feed
+from digest.fetch import Fetcher, FetchResult
 from digest.models import FeedItem, Source, SourceKind
 
-USER_AGENT = f"digest/{__version__} (self-hosted article digest)"
 DOCUMENT_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "text", ".md": "markdown"}
-FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf")
-
-
-@dataclass(frozen=True, slots=True)
-class FetchResult:
-    """One HTTP response, read in full (or not modified)."""
-
-    url: str  # the final URL, after redirects
-    status: int
-    content: bytes
-    content_type: str
-    etag: str | None
-    last_modified: str | None
-
-    @property
-    def not_modified(self) -> bool:
-        return self.status == 304
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,90 +35,6 @@ class Collected:
     last_modified: str | None = None
 
 
-class Fetcher:
-    """An HTTP client for one run: pooled connections, timeouts and a size cap.
-
-    Use as a context manager. `fetch` raises `FetchError` with a one-line reason for every
-    failure: timeouts, refused connections, HTTP errors, too many redirects, oversize bodies.
-    """
-
-    def __init__(
-        self, *, timeout: float = 20.0, max_bytes: int = 10_000_000, max_redirects: int = 5
-    ) -> None:
-        self.max_bytes = max_bytes
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            follow_redirects=True,
-            max_redirects=max_redirects,
-            headers={"User-Agent": USER_AGENT},
-        )
-
-    def __enter__(self) -> Fetcher:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._client.close()
-
-    def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
-    ) -> FetchResult:
-        """GET `url`; with `etag`/`last_modified`, a 304 answer yields an empty result."""
-        headers: dict[str, str] = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        try:
-            with self._client.stream("GET", url, headers=headers) as response:
-                if response.status_code == 304:
-                    return _result(response, b"")
-                if response.status_code >= 400:
-                    reason = response.reason_phrase or "error"
-                    raise FetchError(f"{url} answered HTTP {response.status_code} {reason}.")
-                return _result(response, self._read_capped(url, response.iter_bytes()))
-        except httpx.TooManyRedirects as exc:
-            raise FetchError(f"{url} redirected too many times.") from exc
-        except httpx.TimeoutException as exc:
-            raise FetchError(f"{url} timed out.") from exc
-        except httpx.HTTPError as exc:
-            raise FetchError(f"Cannot fetch {url}: {_reason(exc)}.") from exc
-
-    def _read_capped(self, url: str, chunks: Iterator[bytes]) -> bytes:
-        body = bytearray()
-        for chunk in chunks:
-            body.extend(chunk)
-            if len(body) > self.max_bytes:
-                raise FetchError(
-                    f"{url} sent more than {self.max_bytes:,} bytes; raise [http] max_bytes "
-                    "to accept it."
-                )
-        return bytes(body)
-
-
-def _result(response: httpx.Response, content: bytes) -> FetchResult:
-    return FetchResult(
-        url=str(response.url),
-        status=response.status_code,
-        content=content,
-        content_type=response.headers.get("content-type", ""),
-        etag=response.headers.get("etag"),
-        last_modified=response.headers.get("last-modified"),
-    )
-
-
-def _reason(exc: httpx.HTTPError) -> str:
-    text = str(exc).strip()
-    return text.rstrip(".") if text else type(exc).__name__
-
-
 def collect_source(
     source: Source,
     fetcher: Fetcher,
@@ -153,31 +45,34 @@ def collect_source(
     """Read every item a source currently offers.
 
     Remote sources are fetched conditionally with the stored validators. Raises `FetchError`
-    or `FeedError` when the source as a whole cannot be read.
+    (or `RetryLater`) or `FeedError` when the source as a whole cannot be read.
     """
     if source.kind is SourceKind.FILES:
         return Collected(source, tuple(read_files(source)))
-    if source.is_remote:
-        result = fetcher.fetch(source.location, etag=etag, last_modified=last_modified)
-        if result.not_modified:
-            return Collected(source, (), not_modified=True, etag=etag, last_modified=last_modified)
-        content, base_url = result.content, result.url
-    else:
-        content, base_url = _read_bytes(Path(source.location)), Path(source.location).as_uri()
+    if not source.is_remote:
+        path = Path(source.location)
+        if source.kind is SourceKind.PAGE:
+            return Collected(source, (_file_item(source, path),))
+        return Collected(source, tuple(parse_feed(_read_bytes(path), source, base_url="")))
+    result = fetcher.fetch(source.location, etag=etag, last_modified=last_modified)
+    if result.not_modified:
+        return Collected(source, (), not_modified=True, etag=etag, last_modified=last_modified)
     if source.kind is SourceKind.PAGE:
-        items: tuple[FeedItem, ...] = (_page_item(source, base_url, content),)
+        items: tuple[FeedItem, ...] = (_page_item(source, result),)
     else:
-        items = tuple(parse_feed(content, source, base_url=base_url))
-    validators = (result.etag, result.last_modified) if source.is_remote else (None, None)
-    return Collected(source, items, etag=validators[0], last_modified=validators[1])
+        items = tuple(
+            parse_feed(
+                result.content, source, base_url=result.url, content_type=result.content_type
+            )
+        )
+    return Collected(source, items, etag=result.etag, last_modified=result.last_modified)
 
 
 def load_document(location: str, fetcher: Fetcher) -> FeedItem:
     """Read one document (a web page URL, or an .html/.htm/.txt/.md file) as an item."""
     if location.startswith(("http://", "https://")):
-        result = fetcher.fetch(location)
         source = Source(name=location, kind=SourceKind.PAGE, location=location)
-        return _page_item(source, result.url, result.content)
+        return _page_item(source, fetcher.fetch(location))
     path = Path(location).expanduser()
     if not path.is_file():
         raise FetchError(f"{location} is neither a readable file nor an http(s) URL.")
@@ -212,8 +107,9 @@ def read_files(source: Source) -> list[FeedItem]:
 
 
 def _file_item(source: Source, path: Path) -> FeedItem:
-    kind = DOCUMENT_SUFFIXES[path.suffix.lower()]
-    text = decode(_read_bytes(path))
+    kind = DOCUMENT_SUFFIXES.get(path.suffix.lower(), "html")
+    content = _read_bytes(path)
+    text = decode_html(content) if kind == "html" else decode(content)
     published = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     if kind == "html":
         return FeedItem(
@@ -277,87 +173,84 @@ def split_title(text: str, *, markdown: bool) -> tuple[str, str]:
     return "", text
 
 
-# --- feeds and pages ----------------------------------------------------------------------
+# --- pages and full text -----------------------------------------------------------------
+
+_TEASER_END = re.compile(
+    r"(?:\u2026|\.\.\.|\[\s*(?:\u2026|\.\.\.)\s*\]|\b(?:read|continue reading|read more|more)\W*)$"
+    r"|appeared first on\b",
+    re.IGNORECASE,
+)
+_TAGS = re.compile(r"<[^>]+>")
+TEASER_WORDS = 150
+"""In ``auto`` mode a feed entry with fewer words than this is taken for a teaser."""
 
 
-def _page_item(source: Source, url: str, content: bytes) -> FeedItem:
+def needs_full_text(item: FeedItem, mode: str) -> bool:
+    """Whether to fetch the page an entry links to instead of using its feed content.
+
+    ``never`` keeps the feed content; ``always`` fetches every http(s) link; ``auto`` fetches
+    when the content is short or ends like a teaser ("...", "Read more", "[...]").
+    """
+    if item.is_full_page or mode == "never" or not item.url.startswith(("http://", "https://")):
+        return False
+    if mode == "always":
+        return True
+    text = " ".join(_TAGS.sub(" ", item.content).split())
+    return len(text.split()) < TEASER_WORDS or bool(_TEASER_END.search(text))
+
+
+def fetch_full_text(item: FeedItem, source: Source, fetcher: Fetcher) -> FeedItem:
+    """The item with the linked page in place of its feed content. Raises `FetchError`.
+
+    The link comes from a third-party feed, so it is fetched through the address guard
+    unless the source allows private addresses.
+    """
+    result = fetcher.fetch(item.url, guarded=not source.allow_private)
+    return FeedItem(
+        source=item.source,
+        guid=item.guid,
+        url=result.url,
+        title=item.title,
+        content=decode_html(result.content, result.charset),
+        content_type="html",
+        published=item.published,
+        author=item.author,
+        is_full_page=True,
+    )
+
+
+def _page_item(source: Source, result: FetchResult) -> FeedItem:
     return FeedItem(
         source=source.name,
-        guid=url,
-        url=url,
+        guid=result.url if source.kind is not SourceKind.PAGE else source.location,
+        url=result.url,
         title="",
-        content=decode(content),
+        content=decode_html(result.content, result.charset),
         content_type="html",
         is_full_page=True,
     )
 
 
-def parse_feed(content: bytes, source: Source, *, base_url: str = "") -> list[FeedItem]:
-    """Parse RSS or Atom bytes into items, in feed order. Pure: nothing is fetched.
-
-    Raises `FeedError` when the bytes are not a feed (empty, HTML, binary, broken XML with
-    no recoverable entries).
-    """
-    if not content.strip():
-        raise FeedError(f"The feed {source.location} (source {source.name!r}) is empty.")
-    parsed: Any = feedparser.parse(
-        io.BytesIO(content), sanitize_html=False, resolve_relative_uris=False
-    )
-    version = parsed.get("version", "")
-    if not version and not parsed.entries:
-        reason = parsed.get("bozo_exception")
-        detail = f" ({reason})" if reason else ""
-        raise FeedError(
-            f"{source.location} (source {source.name!r}) is not an RSS or Atom feed{detail}."
-        )
-    return [_entry_item(entry, source, base_url) for entry in parsed.entries]
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 
 
-def _entry_item(entry: Any, source: Source, base_url: str) -> FeedItem:
-    link = urljoin(base_url, entry.get("link", "")) if entry.get("link") else ""
-    content, content_type = _entry_content(entry)
-    guid = entry.get("id") or link or _hash(entry.get("title", "") + content)
-    return FeedItem(
-        source=source.name,
-        guid=str(guid),
-        url=link,
-        title=_plain(entry.get("title", "")),
-        content=content,
-        content_type=content_type,
-        published=_entry_time(entry),
-        author=entry.get("author") or None,
-    )
-
-
-def _entry_content(entry: Any) -> tuple[str, str]:
-    """The fullest body an entry has, and whether it is HTML or text."""
-    candidates = [
-        (part.get("value", ""), part.get("type", "")) for part in entry.get("content", [])
-    ]
-    if entry.get("summary"):
-        detail = entry.get("summary_detail") or {}
-        candidates.append((entry["summary"], detail.get("type", "text/html")))
-    if not candidates:
-        return "", "text"
-    value, mime = max(candidates, key=lambda candidate: len(candidate[0]))
-    return value, "text" if mime == "text/plain" else "html"
-
-
-def _entry_time(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            return datetime.fromtimestamp(timegm(value), UTC)
-    return None
-
-
-_TAG = re.compile(r"<[^>]+>")
-
-
-def _plain(title: str) -> str:
-    """Feed titles sometimes carry markup; keep only the text, on one line."""
-    return " ".join(_TAG.sub("", title).split())
-
-
-def _hash(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+def decode_html(content: bytes, charset: str | None = None) -> str:
+    """Decode a web page: BOM, then UTF-8, then the HTTP charset, then ``<meta charset>``,
+    then detection; a declared charset that does not decode the bytes is ignored."""
+    if content.startswith(codecs.BOM_UTF8):
+        return content[3:].decode("utf-8", errors="replace")
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return content.decode("utf-16", errors="replace")
+    meta = _META_CHARSET.search(content[:4096])
+    # Valid UTF-8 beyond ASCII is almost never anything else, whatever a header claims; a
+    # single-byte charset, in contrast, decodes any bytes, so it is tried after UTF-8.
+    declared = ["utf-8", charset, meta.group(1).decode("ascii", "replace") if meta else None]
+    for name in declared:
+        if not name:
+            continue
+        try:
+            return content.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    best = charset_normalizer.from_bytes(content).best()
+    return str(best) if best is not None else content.decode("cp1252", errors="replace")

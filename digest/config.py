@@ -60,9 +60,14 @@ class DigestSettings:
 class HttpSettings:
     """How sources are fetched."""
 
-    timeout: float = 20.0
-    max_bytes: int = 10_000_000
+    timeout: float = 20.0  # connect and read timeout, seconds
+    total_timeout: float = 60.0  # a whole response, seconds
+    max_bytes: int = 10_000_000  # on the wire
+    max_decompressed_bytes: int = 50_000_000
     max_redirects: int = 5
+    concurrency: int = 8  # sources fetched at once
+    per_host: int = 4  # requests to one host at once
+    max_retry_wait: float = 5.0  # wait this long for a Retry-After, else try next run
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +188,19 @@ def parse(
     )
 
 
+def parse_source(table: Mapping[str, Any], *, base: Path, name: str) -> Source:
+    """Validate one source given outside the file (``digest sources add``).
+
+    `table` holds the same keys as a ``[[sources]]`` table; relative paths are taken
+    relative to `base`. Raises `ConfigError` listing every problem.
+    """
+    checker = _ConfigChecker(name, base)
+    source = checker.source(dict(checker.table(dict(table), "source", _SOURCE_KEYS)), "source")
+    checker.raise_if_any()
+    assert source is not None  # every way to None records a problem
+    return source
+
+
 def _data_dir(checker: Checker, value: Any) -> Path:
     if os.environ.get(HOME_ENV):
         return Path(os.environ[HOME_ENV]).expanduser().resolve()
@@ -207,8 +225,13 @@ _DIGEST_RULES: dict[str, Rule] = {
 }
 _HTTP_RULES: dict[str, Rule] = {
     "timeout": positive(float, "a number of seconds"),
+    "total_timeout": positive(float, "a number of seconds"),
     "max_bytes": positive(int, "a whole number of bytes"),
+    "max_decompressed_bytes": positive(int, "a whole number of bytes"),
     "max_redirects": of_type(int, "a whole number"),
+    "concurrency": positive(int, "a whole number"),
+    "per_host": positive(int, "a whole number"),
+    "max_retry_wait": of_type(float, "a number of seconds"),
 }
 _DELIVERY_RULES: dict[str, Rule] = {
     "backend": choice("file", "smtp"),
@@ -223,7 +246,12 @@ _SMTP_RULES: dict[str, Rule] = {
     "password_env": _TEXT,
     "timeout": positive(float, "a number of seconds"),
 }
-_SOURCE_KEYS = ("name", "url", "path", "kind", "language")
+_SOURCE_RULES: dict[str, Rule] = {
+    "language": _TEXT,
+    "full_text": choice("auto", "always", "never"),
+    "allow_private": of_type(bool, "true or false"),
+}
+_SOURCE_KEYS = ("name", "url", "path", "kind", *_SOURCE_RULES)
 _SUBSCRIBER_KEYS = ("email", "name", "timezone")
 
 
@@ -265,13 +293,12 @@ class _ConfigChecker(Checker):
         if not isinstance(name, str) or not name.strip():
             self.problem(join(where, "name"), "must be non-empty text")
             return None
-        language = table.get("language")
-        if language is not None and not isinstance(language, str):
-            self.problem(join(where, "language"), "must be text such as 'english'")
-            language = None
+        options = self.values(
+            {key: table[key] for key in _SOURCE_RULES if key in table}, where, _SOURCE_RULES
+        )
         if kind is None:
             return None
-        return Source(name=name.strip(), kind=kind, location=location, language=language)
+        return Source(name=name.strip(), kind=kind, location=location, **options)
 
     def source_kind(self, value: Any, location: str, where: str) -> SourceKind | None:
         if value is not None:

@@ -28,6 +28,9 @@ class Source:
     kind: SourceKind
     location: str  # an http(s) URL or an absolute file system path
     language: str | None = None  # e.g. "english"; None means the digest's default
+    full_text: str = "auto"  # fetch linked pages: "auto" (teasers only), "always", "never"
+    allow_private: bool = False  # may links from this source lead to private addresses?
+    origin: str = "config"  # "config" (the configuration file) or "cli" (digest sources add)
 
     @property
     def is_remote(self) -> bool:
@@ -67,6 +70,16 @@ class Article:
     author: str | None = None
     language: str | None = None
     image: str | None = None  # the lead image's absolute http(s) URL
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedArticle:
+    """A new article ready to be stored: its text, its item identity and its fingerprints."""
+
+    guid: str  # the item's identity within its source
+    article: Article
+    content_hash: str  # exact: the same words
+    simhash: int | None  # near: the same story, slightly edited (None for short texts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,13 @@
-"""The SQLite store: schema, migrations, seen items, articles, subscribers and sent digests.
+"""The SQLite store: sources and their fetch state, seen items, articles, deliveries.
 
 This is the only module that speaks SQL. The database runs in WAL mode; each public method
-is one unit of work in one transaction. Migrations are numbered functions applied in order,
-each recorded in ``schema_migrations`` in the same transaction as its changes.
+is one unit of work in one transaction. The schema lives in `digest.migrations`.
 
 What counts as what:
-- an *item* is seen once its source has yielded it and it was stored (or deliberately
-  skipped), so the next collection does not extract it again;
-- an *article* is stored once, however many sources carry it (same canonical URL or same
-  content hash); every source that carried it is recorded;
+- an *item* is seen once its source yielded it and it was stored (or deliberately skipped),
+  so the next collection does not extract it again; a failed fetch changes no item;
+- an *article* is stored once, however many sources carry it (same canonical URL, same
+  words, or a near-identical fingerprint); every source that carried it is recorded;
 - an article counts as *delivered* to a subscriber only after a digest holding it was
   delivered to that subscriber.
 """
@@ -17,14 +16,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from digest.errors import StoreError
-from digest.models import Article, Delivery, Source, Subscriber, Summary
+from digest.migrations import MIGRATIONS
+from digest.models import Article, CollectedArticle, Delivery, Source, SourceKind, Subscriber
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,95 +36,18 @@ class SourceState:
     last_fetched: datetime | None = None
     last_status: str | None = None
     last_error: str | None = None
+    retry_after: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class StoredSummary:
-    """A stored article with its summary, as read back for a digest."""
+class StoredArticle:
+    """A stored article, with its summary when one was made for `summary_key`."""
 
     article_id: int
-    summary: Summary
+    article: Article
     first_seen: datetime
-
-
-def _execute_script(db: sqlite3.Connection, script: str) -> None:
-    """Run `;`-separated statements inside the caller's transaction.
-
-    ``executescript`` would commit first, breaking the one-transaction-per-migration rule.
-    """
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _v1_initial(db: sqlite3.Connection) -> None:
-    _execute_script(
-        db,
-        """
-        CREATE TABLE sources (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            kind TEXT NOT NULL,
-            location TEXT NOT NULL,
-            etag TEXT,
-            last_modified TEXT,
-            last_fetched TEXT,
-            last_status TEXT,
-            last_error TEXT
-        );
-        CREATE TABLE articles (
-            id INTEGER PRIMARY KEY,
-            url TEXT NOT NULL,
-            content_hash TEXT NOT NULL,
-            title TEXT NOT NULL,
-            author TEXT,
-            published TEXT,
-            language TEXT,
-            text TEXT NOT NULL,
-            summary TEXT NOT NULL,
-            method TEXT NOT NULL,
-            first_seen TEXT NOT NULL
-        );
-        CREATE INDEX articles_url ON articles (url);
-        CREATE INDEX articles_content_hash ON articles (content_hash);
-        CREATE TABLE items (
-            source_id INTEGER NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
-            guid TEXT NOT NULL,
-            article_id INTEGER REFERENCES articles (id) ON DELETE SET NULL,
-            first_seen TEXT NOT NULL,
-            PRIMARY KEY (source_id, guid)
-        );
-        CREATE TABLE subscribers (
-            id INTEGER PRIMARY KEY,
-            email TEXT NOT NULL UNIQUE,
-            name TEXT NOT NULL DEFAULT '',
-            timezone TEXT NOT NULL DEFAULT 'UTC',
-            created TEXT NOT NULL
-        );
-        CREATE TABLE digests (
-            id INTEGER PRIMARY KEY,
-            subscriber_id INTEGER NOT NULL REFERENCES subscribers (id),
-            created TEXT NOT NULL,
-            subject TEXT NOT NULL,
-            message_id TEXT NOT NULL UNIQUE,
-            backend TEXT NOT NULL,
-            location TEXT NOT NULL,
-            article_count INTEGER NOT NULL
-        );
-        CREATE TABLE deliveries (
-            subscriber_id INTEGER NOT NULL REFERENCES subscribers (id),
-            article_id INTEGER NOT NULL REFERENCES articles (id),
-            digest_id INTEGER NOT NULL REFERENCES digests (id),
-            PRIMARY KEY (subscriber_id, article_id)
-        );
-        """,
-    )
-
-
-# Append only: a migration that has shipped is never edited, a new one is added.
-MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
-    ("0001_initial", _v1_initial),
-)
+    summary: tuple[str, ...] | None
+    summary_key: str | None
 
 
 class Store:
@@ -139,10 +62,12 @@ class Store:
                 str(path), isolation_level=None, timeout=30, check_same_thread=False
             )
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA foreign_keys = ON")
             if self.path is not None:
                 self._db.execute("PRAGMA journal_mode = WAL")
+                # With WAL, NORMAL loses no committed data on a crash of digest itself.
+                self._db.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
+            self._db.execute("PRAGMA foreign_keys = ON")
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"Cannot open the store at {path}: {exc}.") from exc
 
@@ -169,6 +94,9 @@ class Store:
             raise StoreError(f"The store at {self.path or ':memory:'} failed: {exc}.") from exc
 
     def _migrate(self) -> None:
+        # Foreign keys stay off while tables are rebuilt (the pragma is a no-op inside a
+        # transaction), and are checked once every migration has run.
+        self._db.execute("PRAGMA foreign_keys = OFF")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT)"
         )
@@ -179,6 +107,9 @@ class Store:
             with self._transaction() as db:
                 migration(db)
                 db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, _now_text()))
+        problems = self._db.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise StoreError(f"The store at {self.path} has broken references: {problems[:3]}.")
 
     def applied_migrations(self) -> list[str]:
         """Names of the migrations applied to this database, in order."""
@@ -188,18 +119,59 @@ class Store:
     # --- sources -----------------------------------------------------------------------
 
     def sync_source(self, source: Source) -> None:
-        """Record a configured source, keeping its fetch state if it is already known."""
+        """Record a source, keeping its fetch state; a moved source forgets its validators."""
         with self._transaction() as db:
             db.execute(
-                """INSERT INTO sources (name, kind, location) VALUES (?, ?, ?)
+                """INSERT INTO sources (name, kind, location, origin, full_text, allow_private,
+                       language) VALUES (?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (name) DO UPDATE SET kind = excluded.kind,
-                       location = excluded.location,
+                       location = excluded.location, origin = excluded.origin,
+                       full_text = excluded.full_text, allow_private = excluded.allow_private,
+                       language = excluded.language,
                        etag = CASE WHEN sources.location = excluded.location
                                    THEN sources.etag END,
                        last_modified = CASE WHEN sources.location = excluded.location
                                             THEN sources.last_modified END""",
-                (source.name, source.kind.value, source.location),
+                _source_values(source),
             )
+
+    def add_source(self, source: Source) -> None:
+        """Add a source from the command line. Raises `StoreError` if the name is taken."""
+        with self._transaction() as db:
+            taken = db.execute("SELECT origin FROM sources WHERE name = ?", (source.name,))
+            if taken.fetchone() is not None:
+                raise StoreError(
+                    f"A source named {source.name!r} exists already; choose another --name."
+                )
+            db.execute(
+                """INSERT INTO sources (name, kind, location, origin, full_text, allow_private,
+                       language) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                _source_values(source),
+            )
+
+    def remove_source(self, name: str) -> bool:
+        """Forget a source and which of its items were seen; its articles stay."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM sources WHERE name = ?", (name,)).rowcount > 0
+
+    def sources(self, origin: str | None = None) -> list[Source]:
+        """Known sources (only those of one `origin` when given), by name."""
+        rows = self._db.execute(
+            "SELECT * FROM sources WHERE ? IS NULL OR origin = ? ORDER BY name COLLATE NOCASE",
+            (origin, origin),
+        )
+        return [
+            Source(
+                name=row["name"],
+                kind=SourceKind(row["kind"]),
+                location=row["location"],
+                language=row["language"],
+                full_text=row["full_text"],
+                allow_private=bool(row["allow_private"]),
+                origin=row["origin"],
+            )
+            for row in rows
+        ]
 
     def source_state(self, name: str) -> SourceState:
         """The fetch state of a source (empty when the source is new)."""
@@ -212,6 +184,7 @@ class Store:
             last_fetched=_parse_time(row["last_fetched"]),
             last_status=row["last_status"],
             last_error=row["last_error"],
+            retry_after=_parse_time(row["retry_after"]),
         )
 
     def record_fetch(
@@ -223,79 +196,83 @@ class Store:
         error: str | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
+        retry_after: datetime | None = None,
     ) -> None:
         """Record how fetching a source went. Validators are kept unless new ones are given."""
         with self._transaction() as db:
             db.execute(
                 """UPDATE sources SET last_fetched = ?, last_status = ?, last_error = ?,
-                       etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified)
+                       etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
+                       retry_after = ?
                    WHERE name = ?""",
-                (when.isoformat(), status, error, etag, last_modified, name),
+                (
+                    when.isoformat(),
+                    status,
+                    error,
+                    etag,
+                    last_modified,
+                    retry_after.isoformat() if retry_after else None,
+                    name,
+                ),
             )
 
     # --- items and articles ------------------------------------------------------------
 
+    def seen_guids(self, source: str) -> set[str]:
+        """Identities of every item `source` yielded before."""
+        rows = self._db.execute(
+            """SELECT items.guid FROM items JOIN sources ON sources.id = items.source_id
+               WHERE sources.name = ?""",
+            (source,),
+        )
+        return {row[0] for row in rows}
+
     def has_item(self, source: str, guid: str) -> bool:
         """Whether `source` already yielded the item `guid`."""
-        row = self._db.execute(
-            """SELECT 1 FROM items JOIN sources ON sources.id = items.source_id
-               WHERE sources.name = ? AND items.guid = ?""",
-            (source, guid),
-        ).fetchone()
-        return row is not None
+        return guid in self.seen_guids(source)
 
-    def mark_item_seen(self, source: str, guid: str, *, when: datetime) -> None:
-        """Record an item that yielded no article (so it is not tried again)."""
-        with self._transaction() as db:
-            db.execute(
-                """INSERT OR IGNORE INTO items (source_id, guid, first_seen)
-                   SELECT id, ?, ? FROM sources WHERE name = ?""",
-                (guid, when.isoformat(), source),
-            )
+    def fingerprints(self, *, since: datetime) -> list[tuple[int, int]]:
+        """(article id, SimHash) of the articles first seen since `since`."""
+        rows = self._db.execute(
+            "SELECT id, simhash FROM articles WHERE simhash IS NOT NULL AND first_seen >= ?",
+            (since.isoformat(),),
+        )
+        return [(int(row[0]), _unsigned(int(row[1]))) for row in rows]
 
-    def add_article(
-        self, source: str, guid: str, summary: Summary, *, content_hash: str, when: datetime
-    ) -> tuple[int, bool]:
-        """Store a summarised article yielded by `source` as item `guid`.
+    def store_items(
+        self,
+        source: str,
+        articles: list[tuple[CollectedArticle, int | None]],
+        skipped: list[str],
+        *,
+        when: datetime,
+    ) -> list[tuple[int, bool]]:
+        """Store what one collection of `source` found, in one transaction.
 
-        An article with the same URL or the same content hash is stored once; this source is
-        then recorded as carrying it too. Returns the article's id and whether it was new.
+        `articles` pairs each new article with the id of a known near-duplicate (or None);
+        `skipped` are item identities that yielded no article. An article with the same
+        URL or words as a stored one, or a near-duplicate, is stored once and this source
+        recorded as carrying it. Returns (article id, whether it is new) per article.
         """
-        article = summary.article
+        results: list[tuple[int, bool]] = []
         with self._transaction() as db:
-            row = db.execute(
-                "SELECT id FROM articles WHERE (url = ? AND url != '') OR content_hash = ?"
-                " ORDER BY id LIMIT 1",
-                (article.url, content_hash),
-            ).fetchone()
-            is_new = row is None
-            if is_new:
-                cursor = db.execute(
-                    """INSERT INTO articles (url, content_hash, title, author, published,
-                           language, text, summary, method, first_seen)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (
-                        article.url,
-                        content_hash,
-                        article.title,
-                        article.author,
-                        article.published.isoformat() if article.published else None,
-                        article.language,
-                        article.text,
-                        json.dumps(list(summary.sentences)),
-                        summary.method,
-                        when.isoformat(),
-                    ),
+            row = db.execute("SELECT id FROM sources WHERE name = ?", (source,)).fetchone()
+            if row is None:
+                raise StoreError(f"The source {source!r} is not in the store.")
+            source_id = int(row[0])
+            for collected, near in articles:
+                article_id, is_new = _insert_article(db, collected, near, when)
+                db.execute(
+                    "INSERT OR IGNORE INTO items (source_id, guid, article_id, first_seen)"
+                    " VALUES (?, ?, ?, ?)",
+                    (source_id, collected.guid, article_id, when.isoformat()),
                 )
-                article_id = int(cursor.lastrowid or 0)
-            else:
-                article_id = int(row["id"])
-            db.execute(
-                """INSERT OR IGNORE INTO items (source_id, guid, article_id, first_seen)
-                   SELECT id, ?, ?, ? FROM sources WHERE name = ?""",
-                (guid, article_id, when.isoformat(), source),
+                results.append((article_id, is_new))
+            db.executemany(
+                "INSERT OR IGNORE INTO items (source_id, guid, first_seen) VALUES (?, ?, ?)",
+                [(source_id, guid, when.isoformat()) for guid in skipped],
             )
-        return article_id, is_new
+        return results
 
     def article_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])
@@ -309,6 +286,14 @@ class Store:
         )
         return [row[0] for row in rows]
 
+    def save_summary(self, article_id: int, sentences: tuple[str, ...], key: str) -> None:
+        """Keep an article's summary for the method and length `key` names."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE articles SET summary = ?, summary_key = ? WHERE id = ?",
+                (json.dumps(list(sentences)), key, article_id),
+            )
+
     # --- subscribers and deliveries ----------------------------------------------------
 
     def sync_subscriber(self, subscriber: Subscriber, *, when: datetime) -> None:
@@ -321,7 +306,7 @@ class Store:
                 (subscriber.email, subscriber.name, subscriber.timezone, when.isoformat()),
             )
 
-    def undelivered(self, email: str, *, limit: int) -> list[StoredSummary]:
+    def undelivered(self, email: str, *, limit: int) -> list[StoredArticle]:
         """Stored articles not yet delivered to `email`, newest first, at most `limit`."""
         rows = self._db.execute(
             """SELECT articles.* FROM articles
@@ -333,29 +318,26 @@ class Store:
                LIMIT ?""",
             (email, limit),
         ).fetchall()
-        found: list[StoredSummary] = []
-        for row in rows:
-            sources = self.sources_of(int(row["id"]))
-            article = Article(
-                url=row["url"],
-                title=row["title"],
-                text=row["text"],
-                source=", ".join(sources),
-                published=_parse_time(row["published"]),
-                author=row["author"],
-                language=row["language"],
-            )
-            summary = Summary(
-                article=article, sentences=tuple(json.loads(row["summary"])), method=row["method"]
-            )
-            found.append(
-                StoredSummary(
-                    article_id=int(row["id"]),
-                    summary=summary,
-                    first_seen=datetime.fromisoformat(row["first_seen"]),
-                )
-            )
-        return found
+        return [self._stored_article(row) for row in rows]
+
+    def _stored_article(self, row: sqlite3.Row) -> StoredArticle:
+        article = Article(
+            url=row["url"],
+            title=row["title"],
+            text=row["text"],
+            source=", ".join(self.sources_of(int(row["id"]))),
+            published=_parse_time(row["published"]),
+            author=row["author"],
+            language=row["language"],
+            image=row["image"],
+        )
+        return StoredArticle(
+            article_id=int(row["id"]),
+            article=article,
+            first_seen=datetime.fromisoformat(row["first_seen"]),
+            summary=tuple(json.loads(row["summary"])) if row["summary"] else None,
+            summary_key=row["summary_key"],
+        )
 
     def record_delivery(
         self,
@@ -368,17 +350,15 @@ class Store:
     ) -> int:
         """Record a delivered digest; its articles now count as delivered. Returns its id."""
         with self._transaction() as db:
+            db.execute(
+                """INSERT INTO subscribers (email, name, timezone, created) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (email) DO NOTHING""",
+                (subscriber.email, subscriber.name, subscriber.timezone, when.isoformat()),
+            )
             row = db.execute(
                 "SELECT id FROM subscribers WHERE email = ?", (subscriber.email,)
             ).fetchone()
-            if row is None:
-                cursor = db.execute(
-                    "INSERT INTO subscribers (email, name, timezone, created) VALUES (?, ?, ?, ?)",
-                    (subscriber.email, subscriber.name, subscriber.timezone, when.isoformat()),
-                )
-                subscriber_id = int(cursor.lastrowid or 0)
-            else:
-                subscriber_id = int(row["id"])
+            subscriber_id = int(row["id"])
             cursor = db.execute(
                 """INSERT INTO digests (subscriber_id, created, subject, message_id, backend,
                        location, article_count) VALUES (?, ?, ?, ?, ?, ?, ?)""",
@@ -401,15 +381,67 @@ class Store:
 
     def digest_count(self, email: str | None = None) -> int:
         """How many digests were delivered (to `email`, or to anyone)."""
-        if email is None:
-            row = self._db.execute("SELECT count(*) FROM digests").fetchone()
-        else:
-            row = self._db.execute(
-                """SELECT count(*) FROM digests JOIN subscribers
-                   ON subscribers.id = digests.subscriber_id WHERE subscribers.email = ?""",
-                (email,),
-            ).fetchone()
+        row = self._db.execute(
+            """SELECT count(*) FROM digests
+               JOIN subscribers ON subscribers.id = digests.subscriber_id
+               WHERE ? IS NULL OR subscribers.email = ?""",
+            (email, email),
+        ).fetchone()
         return int(row[0])
+
+
+def _insert_article(
+    db: sqlite3.Connection, collected: CollectedArticle, near: int | None, when: datetime
+) -> tuple[int, bool]:
+    """The id of the stored copy of an article, inserting it when it is new."""
+    article = collected.article
+    if near is not None:
+        return near, False
+    row = db.execute(
+        "SELECT id FROM articles WHERE (url = ? AND url != '') OR content_hash = ?"
+        " ORDER BY id LIMIT 1",
+        (article.url, collected.content_hash),
+    ).fetchone()
+    if row is not None:
+        return int(row[0]), False
+    cursor = db.execute(
+        """INSERT INTO articles (url, content_hash, simhash, title, author, published,
+               language, image, text, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            article.url,
+            collected.content_hash,
+            _signed(collected.simhash) if collected.simhash is not None else None,
+            article.title,
+            article.author,
+            article.published.isoformat() if article.published else None,
+            article.language,
+            article.image,
+            article.text,
+            when.isoformat(),
+        ),
+    )
+    return int(cursor.lastrowid or 0), True
+
+
+def _source_values(source: Source) -> tuple[object, ...]:
+    return (
+        source.name,
+        source.kind.value,
+        source.location,
+        source.origin,
+        source.full_text,
+        int(source.allow_private),
+        source.language,
+    )
+
+
+def _signed(value: int) -> int:
+    """A 64-bit fingerprint as SQLite's signed INTEGER holds it."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
 
 
 def _now_text() -> str:

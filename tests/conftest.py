@@ -5,8 +5,10 @@ Every server binds to 127.0.0.1 on a free port; no test reaches any other addres
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -31,6 +33,27 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("DIGEST_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     return home
+
+
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A safety net: any name or address off loopback fails to resolve in every test.
+
+    Not a test double: it only makes sure that a test which would reach out of this machine
+    (a DNS query, a connection to a routable address) fails loudly instead.
+    """
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name not in _LOOPBACK_NAMES and not name.startswith("127."):
+            raise socket.gaierror(socket.EAI_NONAME, f"{name} is off loopback (tests only)")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 def free_port() -> int:
@@ -94,10 +117,14 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 @dataclass
 class Route:
+    """One canned answer. `delay` waits before answering; `then` answers later requests."""
+
     body: bytes
     content_type: str = "application/xml"
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    then: Route | None = None
 
 
 class HttpServer:
@@ -115,6 +142,10 @@ class HttpServer:
                 if route is None:
                     self.send_error(404, "Not Found")
                     return
+                if route.then is not None:
+                    outer.routes[self.path] = route.then
+                if route.delay:
+                    time.sleep(route.delay)
                 etag = route.headers.get("ETag")
                 if etag and self.headers.get("If-None-Match") == etag:
                     self.send_response(304)
@@ -130,6 +161,11 @@ class HttpServer:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def handle(self) -> None:
+                # The client may give up first (a timeout test): nothing left to answer.
+                with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                    super().handle()
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]

@@ -1,76 +1,31 @@
-"""Tests for digest.collect: feeds, local files, and HTTP against a real local server."""
+"""Tests for digest.collect: sources into items, local files, full text and page decoding."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from digest import __version__
 from digest.collect import (
-    Fetcher,
     collect_source,
+    decode_html,
+    fetch_full_text,
     load_document,
-    parse_feed,
+    needs_full_text,
     read_files,
     split_title,
 )
-from digest.errors import FeedError, FetchError
-from digest.models import Source, SourceKind
+from digest.errors import FetchError
+from digest.fetch import Fetcher
+from digest.models import FeedItem, Source, SourceKind
 
 from .conftest import DATA, HttpServer, Route
 
 RSS = (DATA / "feeds" / "rss.xml").read_bytes()
-ATOM = (DATA / "feeds" / "atom.xml").read_bytes()
 
 
-def feed_source(location: str = "https://example.com/feed") -> Source:
-    return Source("test", SourceKind.FEED, location)
-
-
-def test_parse_rss_takes_the_fullest_content_and_metadata() -> None:
-    items = parse_feed(RSS, feed_source())
-    assert [item.guid for item in items] == ["river-1", "river-2"]
-    first = items[0]
-    assert first.title == "River authority opens a new fish pass at the old mill weir"
-    assert first.url == "https://example.com/news/fish-pass?utm_source=rss"
-    assert first.content.startswith("<p>The river authority opened")
-    assert first.content_type == "html"
-    assert first.published == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
-    assert first.author == "Ines Marlow"
-    assert "three damaged spans" in items[1].content
-
-
-def test_parse_atom_strips_markup_from_titles() -> None:
-    (item,) = parse_feed(ATOM, feed_source())
-    assert item.title == "Comet Hollis brightens ahead of schedule"
-    assert item.guid == "urn:example:observatory:comet-hollis"
-    assert item.author == "Priya Lund"
-    assert "naked eye" in item.content
-
-
-def test_entries_without_guid_fall_back_to_link_then_hash() -> None:
-    feed = b"""<rss version="2.0"><channel><title>t</title>
-    <item><title>One</title><link>https://e.org/1</link><description>a</description></item>
-    <item><title>Two</title><description>b</description></item></channel></rss>"""
-    first, second = parse_feed(feed, feed_source())
-    assert first.guid == "https://e.org/1"
-    assert second.guid.startswith("sha256:")
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (b"", "is empty"),
-        (b"   \n", "is empty"),
-        (b"<!DOCTYPE html><html><body><p>Hello</p></body></html>", "is not an RSS or Atom feed"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "is not an RSS or Atom feed"),
-    ],
-)
-def test_parse_feed_rejects_what_is_not_a_feed(content: bytes, message: str) -> None:
-    with pytest.raises(FeedError, match=message):
-        parse_feed(content, feed_source())
+def item(content: str, url: str = "https://example.org/story") -> FeedItem:
+    return FeedItem("s", "g", url, "Title", content, "html")
 
 
 def test_read_files_reads_a_folder_recursively_in_order(tmp_path: Path) -> None:
@@ -82,8 +37,8 @@ def test_read_files_reads_a_folder_recursively_in_order(tmp_path: Path) -> None:
     (tmp_path / ".hidden").mkdir()
     (tmp_path / ".hidden" / "c.txt").write_text("hidden", encoding="utf-8")
     items = read_files(Source("notes", SourceKind.FILES, str(tmp_path)))
-    assert [Path(item.guid).name for item in items] == ["b.txt", "page.html", "a.md"]
-    assert [item.content_type for item in items] == ["text", "html", "markdown"]
+    assert [Path(i.guid).name for i in items] == ["b.txt", "page.html", "a.md"]
+    assert [i.content_type for i in items] == ["text", "html", "markdown"]
     assert items[0].title == "Title B"
     assert items[0].content == "Body of b."
     assert items[2].title == "Title A"
@@ -93,6 +48,12 @@ def test_read_files_reads_a_folder_recursively_in_order(tmp_path: Path) -> None:
 def test_read_files_reports_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(FetchError, match="does not exist"):
         read_files(Source("notes", SourceKind.FILES, str(tmp_path / "nope")))
+
+
+def test_a_text_file_in_windows_1252_is_read(tmp_path: Path) -> None:
+    (tmp_path / "note.txt").write_bytes("Caf\u00e9 news\n\nThe caf\u00e9 opened.".encode("cp1252"))
+    (note,) = read_files(Source("notes", SourceKind.FILES, str(tmp_path)))
+    assert (note.title, note.content) == ("Caf\u00e9 news", "The caf\u00e9 opened.")
 
 
 @pytest.mark.parametrize(
@@ -113,52 +74,108 @@ def test_local_feed_file_is_parsed(tmp_path: Path) -> None:
     path = tmp_path / "feed.xml"
     path.write_bytes(RSS)
     with Fetcher() as fetcher:
-        collected = collect_source(feed_source(str(path)), fetcher)
+        collected = collect_source(Source("f", SourceKind.FEED, str(path)), fetcher)
     assert len(collected.items) == 2
 
 
-def test_fetch_sends_user_agent_and_uses_conditional_get(http_server: HttpServer) -> None:
+def test_remote_feed_uses_conditional_get(http_server: HttpServer) -> None:
     http_server.routes["/feed.xml"] = Route(RSS, headers={"ETag": '"v1"'})
-    source = feed_source(http_server.url("/feed.xml"))
+    source = Source("f", SourceKind.FEED, http_server.url("/feed.xml"))
     with Fetcher() as fetcher:
         first = collect_source(source, fetcher)
         second = collect_source(source, fetcher, etag=first.etag)
     assert len(first.items) == 2 and first.etag == '"v1"'
     assert second.not_modified and second.items == ()
-    (_, headers), (_, conditional) = http_server.requests
-    assert headers["User-Agent"].startswith(f"digest/{__version__}")
-    assert conditional["If-None-Match"] == '"v1"'
+
+
+def test_a_page_source_is_one_item(http_server: HttpServer) -> None:
+    http_server.routes["/story"] = Route(b"<html><body><p>Hi</p></body></html>", "text/html")
+    source = Source("p", SourceKind.PAGE, http_server.url("/story"))
+    with Fetcher() as fetcher:
+        (page,) = collect_source(source, fetcher).items
+    assert page.is_full_page and page.guid == source.location
 
 
 @pytest.mark.parametrize(
-    ("route", "message"),
+    ("content", "mode", "expected"),
     [
-        (None, "answered HTTP 404"),
-        (Route(b"oops", status=500), "answered HTTP 500"),
-        (Route(b"x" * 5000), "sent more than 1,000 bytes"),
+        ("<p>Short teaser.</p>", "auto", True),
+        ("<p>" + "word " * 300 + "</p>", "auto", False),
+        ("<p>" + "word " * 300 + "[&#8230;]</p>", "auto", True),
+        ("<p>" + "word " * 300 + " Continue reading</p>", "auto", True),
+        ("<p>" + "word " * 300 + "</p>", "always", True),
+        ("<p>Short teaser.</p>", "never", False),
     ],
 )
-def test_fetch_failures_are_one_line_errors(
-    http_server: HttpServer, route: Route | None, message: str
+def test_needs_full_text(content: str, mode: str, expected: bool) -> None:
+    text = content.replace("&#8230;", "\u2026")
+    assert needs_full_text(item(text), mode) is expected
+
+
+def test_needs_full_text_only_for_web_links() -> None:
+    assert not needs_full_text(item("<p>Short.</p>", url=""), "always")
+    assert not needs_full_text(item("<p>Short.</p>", url="file:///x.html"), "always")
+
+
+def test_full_text_replaces_the_teaser(http_server: HttpServer) -> None:
+    http_server.routes["/story"] = Route(
+        "<html><body><p>Caf\u00e9 full story.</p></body></html>".encode("iso-8859-1"),
+        "text/html; charset=iso-8859-1",
+    )
+    teaser = item("<p>Teaser.</p>", url=http_server.url("/story"))
+    source = Source("s", SourceKind.FEED, "https://example.org/feed", allow_private=True)
+    with Fetcher() as fetcher:
+        full = fetch_full_text(teaser, source, fetcher)
+    assert full.is_full_page and "Caf\u00e9 full story." in full.content
+    assert (full.title, full.guid) == ("Title", "g")
+
+
+def test_full_text_from_a_private_address_needs_the_source_to_allow_it(
+    http_server: HttpServer,
 ) -> None:
-    if route is not None:
-        http_server.routes["/feed.xml"] = route
-    with Fetcher(max_bytes=1000) as fetcher, pytest.raises(FetchError, match=message):
-        fetcher.fetch(http_server.url("/feed.xml"))
+    teaser = item("<p>Teaser.</p>", url=http_server.url("/story"))
+    source = Source("s", SourceKind.FEED, "https://example.org/feed")
+    with Fetcher() as fetcher, pytest.raises(FetchError, match="private or local address"):
+        fetch_full_text(teaser, source, fetcher)
+    assert http_server.requests == []
 
 
-def test_fetch_reports_a_refused_connection() -> None:
-    from .conftest import free_port
+@pytest.mark.parametrize(
+    ("content", "charset", "expected"),
+    [
+        ("<p>Caf\u00e9</p>".encode(), None, "<p>Caf\u00e9</p>"),
+        ("<p>Caf\u00e9</p>".encode("cp1252"), "windows-1252", "<p>Caf\u00e9</p>"),
+        (
+            '<meta charset="iso-8859-1"><p>Caf\u00e9</p>'.encode("iso-8859-1"),
+            None,
+            '<meta charset="iso-8859-1"><p>Caf\u00e9</p>',
+        ),
+        ("<p>Caf\u00e9</p>".encode(), "iso-8859-7", "<p>Caf\u00e9</p>"),  # wrong header
+        ("\ufeff<p>Caf\u00e9</p>".encode(), "ascii", "<p>Caf\u00e9</p>"),
+        ("<p>Caf\u00e9</p>".encode(), "no-such-charset", "<p>Caf\u00e9</p>"),
+    ],
+)
+def test_decode_html(content: bytes, charset: str | None, expected: str) -> None:
+    assert decode_html(content, charset) == expected
 
-    with Fetcher(timeout=2) as fetcher, pytest.raises(FetchError, match="Cannot fetch"):
-        fetcher.fetch(f"http://127.0.0.1:{free_port()}/feed.xml")
+
+def test_decode_html_detects_an_undeclared_charset() -> None:
+    text = (
+        "<html><body><p>\u041c\u044d\u0440 \u0433\u043e\u0440\u043e\u0434\u0430 "
+        "\u043e\u0442\u043a\u0440\u044b\u043b \u043d\u043e\u0432\u044b\u0439 "
+        "\u043c\u043e\u0441\u0442 \u0447\u0435\u0440\u0435\u0437 \u0440\u0435\u043a\u0443 "
+        "\u0432 \u0441\u0440\u0435\u0434\u0443. \u0421\u0442\u0440\u043e\u0438\u0442"
+        "\u0435\u043b\u044c\u0441\u0442\u0432\u043e \u0437\u0430\u043d\u044f\u043b"
+        "\u043e \u0442\u0440\u0438 \u0433\u043e\u0434\u0430.</p></body></html>"
+    )
+    assert decode_html(text.encode("cp1251")) == text
 
 
 def test_load_document_reads_a_page_over_http(http_server: HttpServer) -> None:
     http_server.routes["/story"] = Route(b"<html><body><p>Hi</p></body></html>", "text/html")
     with Fetcher() as fetcher:
-        item = load_document(http_server.url("/story"), fetcher)
-    assert item.is_full_page and item.url == http_server.url("/story")
+        page = load_document(http_server.url("/story"), fetcher)
+    assert page.is_full_page and page.url == http_server.url("/story")
 
 
 def test_load_document_rejects_unknown_files(tmp_path: Path) -> None:

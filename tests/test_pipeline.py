@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from digest import config as config_module
+from digest.collection import content_hash
 from digest.errors import ConfigError
 from digest.models import Source, SourceKind, Subscriber
-from digest.pipeline import content_hash, run_once
+from digest.pipeline import run_once
 from digest.store import Store
 
 from .conftest import DATA, DEMO_CONFIG, HttpServer, Route
@@ -32,7 +33,7 @@ def demo(tmp_path: Path) -> config_module.Config:
 def test_demo_run_delivers_every_sample_article(demo: config_module.Config) -> None:
     with Store(demo.database) as store:
         report = run_once(demo, store, now=NOW)
-    assert report.new_articles == 8
+    assert report.collection.new_articles == 8
     assert not report.failed
     (delivery,) = report.delivered
     html = next(path for path in delivery.files if path.suffix == ".html").read_text("utf-8")
@@ -49,7 +50,7 @@ def test_second_run_sends_nothing_when_nothing_is_new(demo: config_module.Config
     with Store(demo.database) as store:
         run_once(demo, store, now=NOW)
         report = run_once(demo, store, now=LATER)
-    assert report.new_articles == 0
+    assert report.collection.new_articles == 0
     assert report.delivered == []
     assert report.nothing_new == ["reader@example.org"]
     assert len(list(demo.outbox.glob("*.eml"))) == 1
@@ -65,7 +66,7 @@ def test_a_new_file_appears_alone_in_the_next_digest(demo: config_module.Config)
             encoding="utf-8",
         )
         report = run_once(demo, store, now=LATER)
-    assert report.new_articles == 1
+    assert report.collection.new_articles == 1
     (delivery,) = report.delivered
     text = delivery.files[0].read_text("utf-8")
     assert "Late news from the harbour" in text
@@ -106,11 +107,14 @@ def test_a_broken_source_does_not_block_the_digest(
     with Store(config.database) as store:
         report = run_once(config, store, now=NOW)
         state = store.source_state("Missing")
-    assert [f.what for f in report.source_failures] == ["Broken", "Missing"]
-    assert "is not an RSS or Atom feed" in report.source_failures[0].reason
-    assert "answered HTTP 404" in report.source_failures[1].reason
+    assert [f.what for f in report.collection.source_failures] == ["Broken", "Missing"]
+    assert "is a web page, not a feed" in report.collection.source_failures[0].reason
+    assert "answered HTTP 404" in report.collection.source_failures[1].reason
     assert report.failed and len(report.delivered) == 1
-    assert (state.last_status, state.last_error) == ("error", report.source_failures[1].reason)
+    assert (state.last_status, state.last_error) == (
+        "error",
+        report.collection.source_failures[1].reason,
+    )
 
 
 def test_same_story_in_two_feeds_is_stored_once(
@@ -120,14 +124,14 @@ def test_same_story_in_two_feeds_is_stored_once(
     http_server.routes["/a.xml"] = Route(rss)
     http_server.routes["/b.xml"] = Route(rss.replace(b"river-1", b"mirror-1"))
     sources = (
-        Source("A", SourceKind.FEED, http_server.url("/a.xml")),
-        Source("B", SourceKind.FEED, http_server.url("/b.xml")),
+        Source("A", SourceKind.FEED, http_server.url("/a.xml"), full_text="never"),
+        Source("B", SourceKind.FEED, http_server.url("/b.xml"), full_text="never"),
     )
     with Store(demo.database) as store:
         report = run_once(replace(demo, sources=sources), store, now=NOW)
         stored = store.undelivered("nobody@example.org", limit=10)
-    assert (report.new_articles, report.duplicates) == (2, 2)
-    assert stored[0].summary.article.source == "A, B"
+    assert (report.collection.new_articles, report.collection.duplicates) == (2, 2)
+    assert stored[0].article.source == "A, B"
     html = report.delivered[0].files[1].read_text("utf-8")
     assert html.count("River authority opens a new fish pass") == 1
 
@@ -138,11 +142,13 @@ def test_unchanged_feed_is_not_parsed_again(
     http_server.routes["/a.xml"] = Route(
         (DATA / "feeds" / "rss.xml").read_bytes(), headers={"ETag": '"abc"'}
     )
-    config = replace(demo, sources=(Source("A", SourceKind.FEED, http_server.url("/a.xml")),))
+    config = replace(
+        demo, sources=(Source("A", SourceKind.FEED, http_server.url("/a.xml"), full_text="never"),)
+    )
     with Store(config.database) as store:
         run_once(config, store, now=NOW)
         report = run_once(config, store, now=LATER)
-    assert report.sources_unchanged == 1
+    assert report.collection.sources_unchanged == 1
     assert http_server.requests[-1][1]["If-None-Match"] == '"abc"'
 
 

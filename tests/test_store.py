@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from digest.models import Article, Delivery, Source, SourceKind, Subscriber, Summary
-from digest.store import MIGRATIONS, Store
+from digest.errors import StoreError
+from digest.migrations import MIGRATIONS
+from digest.models import (
+    Article,
+    CollectedArticle,
+    Delivery,
+    Source,
+    SourceKind,
+    Subscriber,
+)
+from digest.store import Store
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 FEED = Source("feed", SourceKind.FEED, "https://example.org/feed")
@@ -16,8 +26,16 @@ OTHER = Source("other", SourceKind.FEED, "https://example.net/feed")
 READER = Subscriber("reader@example.org", "Reader", "Europe/Berlin")
 
 
-def summary(url: str, text: str = "Some text.", title: str = "A title") -> Summary:
-    return Summary(Article(url=url, title=title, text=text), ("Some text.",), "lexrank")
+def collected(
+    guid: str,
+    url: str,
+    *,
+    content_hash: str = "",
+    simhash: int | None = None,
+    published: datetime | None = None,
+) -> CollectedArticle:
+    article = Article(url=url, title=f"Title {guid}", text="Some text.", published=published)
+    return CollectedArticle(guid, article, content_hash or f"hash-{guid}", simhash)
 
 
 @pytest.fixture
@@ -36,42 +54,75 @@ def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
         assert second.applied_migrations() == [name for name, _ in MIGRATIONS]
 
 
+def test_a_store_made_by_the_first_schema_is_migrated(tmp_path: Path) -> None:
+    """Articles, items and deliveries written under migration 0001 survive 0002."""
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied TEXT)")
+    db.execute("BEGIN")
+    MIGRATIONS[0][1](db)
+    db.execute("INSERT INTO schema_migrations VALUES ('0001_initial', '2026-11-01')")
+    db.execute("INSERT INTO sources (name, kind, location) VALUES ('feed', 'feed', 'x')")
+    db.execute(
+        "INSERT INTO articles (url, content_hash, title, text, summary, method, first_seen)"
+        " VALUES ('https://e.org/1', 'h', 'Old', 'Text.', '[\"Text.\"]', 'lexrank', ?)",
+        (NOW.isoformat(),),
+    )
+    db.execute("INSERT INTO items VALUES (1, 'g', 1, ?)", (NOW.isoformat(),))
+    db.execute("COMMIT")
+    db.close()
+    with Store(path) as migrated:
+        assert migrated.applied_migrations() == ["0001_initial", "0002_collection"]
+        (old,) = migrated.undelivered(READER.email, limit=5)
+        assert (old.article.title, old.summary, old.summary_key) == ("Old", ("Text.",), None)
+        assert migrated.seen_guids("feed") == {"g"}
+
+
 def test_store_uses_wal_journal(store: Store) -> None:
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_item_is_seen_after_its_article_is_stored(store: Store) -> None:
-    assert not store.has_item("feed", "guid-1")
-    store.add_article("feed", "guid-1", summary("https://e.org/1"), content_hash="h1", when=NOW)
-    assert store.has_item("feed", "guid-1")
-    assert not store.has_item("other", "guid-1")
+def test_items_are_seen_after_they_are_stored(store: Store) -> None:
+    assert store.seen_guids("feed") == set()
+    store.store_items("feed", [(collected("a", "https://e.org/1"), None)], ["bad"], when=NOW)
+    assert store.seen_guids("feed") == {"a", "bad"}
+    assert store.seen_guids("other") == set()
+    assert store.article_count() == 1
 
 
 def test_same_url_from_two_sources_is_stored_once(store: Store) -> None:
-    first = store.add_article("feed", "a", summary("https://e.org/1"), content_hash="h1", when=NOW)
-    second = store.add_article(
-        "other", "b", summary("https://e.org/1"), content_hash="h2", when=NOW
+    [(first, new)] = store.store_items("feed", [(collected("a", "https://e.org/1"), None)], [],
+                                       when=NOW)  # fmt: skip
+    [(second, again)] = store.store_items(
+        "other", [(collected("b", "https://e.org/1"), None)], [], when=NOW
     )
-    assert first == (first[0], True)
-    assert second == (first[0], False)
-    assert store.article_count() == 1
-    assert store.sources_of(first[0]) == ["feed", "other"]
+    assert (new, again, second) == (True, False, first)
+    assert store.sources_of(first) == ["feed", "other"]
 
 
-def test_same_content_under_another_url_is_stored_once(store: Store) -> None:
-    first, _ = store.add_article(
-        "feed", "a", summary("https://e.org/1"), content_hash="same", when=NOW
-    )
-    second, is_new = store.add_article(
-        "other", "b", summary("https://e.net/x"), content_hash="same", when=NOW
-    )
+def test_same_words_under_another_url_are_stored_once(store: Store) -> None:
+    a = collected("a", "https://e.org/1", content_hash="same")
+    b = collected("b", "https://e.net/x", content_hash="same")
+    [(first, _)] = store.store_items("feed", [(a, None)], [], when=NOW)
+    [(second, is_new)] = store.store_items("other", [(b, None)], [], when=NOW)
     assert (second, is_new) == (first, False)
 
 
-def test_articles_count_as_delivered_only_after_delivery(store: Store) -> None:
-    article_id, _ = store.add_article(
-        "feed", "a", summary("https://e.org/1"), content_hash="h", when=NOW
+def test_a_near_duplicate_joins_the_article_it_copies(store: Store) -> None:
+    [(first, _)] = store.store_items(
+        "feed", [(collected("a", "https://e.org/1", simhash=(1 << 63) + 5), None)], [], when=NOW
     )
+    assert store.fingerprints(since=NOW - timedelta(days=1)) == [(first, (1 << 63) + 5)]
+    [(second, is_new)] = store.store_items(
+        "other", [(collected("b", "https://e.net/2"), first)], [], when=NOW
+    )
+    assert (second, is_new) == (first, False)
+    assert store.fingerprints(since=NOW + timedelta(days=1)) == []
+
+
+def test_articles_count_as_delivered_only_after_delivery(store: Store) -> None:
+    [(article_id, _)] = store.store_items("feed", [(collected("a", "https://e.org/1"), None)], [],
+                                          when=NOW)  # fmt: skip
     store.sync_subscriber(READER, when=NOW)
     assert [s.article_id for s in store.undelivered(READER.email, limit=10)] == [article_id]
     delivery = Delivery(READER.email, "<id@example.org>", "file", "/tmp/x.eml")
@@ -79,27 +130,33 @@ def test_articles_count_as_delivered_only_after_delivery(store: Store) -> None:
     assert store.undelivered(READER.email, limit=10) == []
     assert store.undelivered("someone@example.org", limit=10)[0].article_id == article_id
     assert store.digest_count(READER.email) == 1
+    assert store.digest_count() == 1
 
 
 def test_undelivered_is_newest_first_and_capped(store: Store) -> None:
-    for day in (1, 3, 2):
-        article = Article(
-            url=f"https://e.org/{day}",
-            title=f"Day {day}",
-            text="t",
-            published=datetime(2026, 11, day, tzinfo=UTC),
-        )
-        store.add_article(
-            "feed", str(day), Summary(article, ("t",), "lead"), content_hash=str(day), when=NOW
-        )
+    articles = [
+        (collected(str(day), f"https://e.org/{day}", published=datetime(2026, 11, day, tzinfo=UTC)),
+         None)
+        for day in (1, 3, 2)
+    ]  # fmt: skip
+    store.store_items("feed", articles, [], when=NOW)
     found = store.undelivered(READER.email, limit=2)
-    assert [s.summary.article.title for s in found] == ["Day 3", "Day 2"]
-    assert found[0].summary.article.published == datetime(2026, 11, 3, tzinfo=UTC)
+    assert [s.article.title for s in found] == ["Title 3", "Title 2"]
+    assert found[0].article.published == datetime(2026, 11, 3, tzinfo=UTC)
+
+
+def test_summaries_are_kept_with_their_key(store: Store) -> None:
+    [(article_id, _)] = store.store_items("feed", [(collected("a", "https://e.org/1"), None)], [],
+                                          when=NOW)  # fmt: skip
+    assert store.undelivered(READER.email, limit=1)[0].summary is None
+    store.save_summary(article_id, ("Some text.",), "lexrank:3")
+    stored = store.undelivered(READER.email, limit=1)[0]
+    assert (stored.summary, stored.summary_key) == (("Some text.",), "lexrank:3")
 
 
 def test_fetch_state_survives_a_failed_fetch(store: Store) -> None:
     store.record_fetch("feed", when=NOW, status="ok", etag='"v1"', last_modified="Mon")
-    store.add_article("feed", "a", summary("https://e.org/1"), content_hash="h", when=NOW)
+    store.store_items("feed", [(collected("a", "https://e.org/1"), None)], [], when=NOW)
     store.record_fetch("feed", when=NOW, status="error", error="timed out")
     state = store.source_state("feed")
     assert (state.etag, state.last_modified, state.last_status, state.last_error) == (
@@ -108,7 +165,15 @@ def test_fetch_state_survives_a_failed_fetch(store: Store) -> None:
         "error",
         "timed out",
     )
-    assert store.has_item("feed", "a")
+    assert store.seen_guids("feed") == {"a"}
+
+
+def test_retry_after_is_remembered(store: Store) -> None:
+    later = NOW + timedelta(hours=1)
+    store.record_fetch("feed", when=NOW, status="deferred", error="busy", retry_after=later)
+    assert store.source_state("feed").retry_after == later
+    store.record_fetch("feed", when=later, status="ok")
+    assert store.source_state("feed").retry_after is None
 
 
 def test_moving_a_source_forgets_its_validators(store: Store) -> None:
@@ -119,7 +184,18 @@ def test_moving_a_source_forgets_its_validators(store: Store) -> None:
     assert store.source_state("feed").etag is None
 
 
-def test_failed_item_is_marked_seen_without_an_article(store: Store) -> None:
-    store.mark_item_seen("feed", "broken", when=NOW)
-    assert store.has_item("feed", "broken")
-    assert store.article_count() == 0
+def test_command_line_sources_are_added_listed_and_removed(store: Store) -> None:
+    added = Source("cli", SourceKind.FEED, "https://e.org/rss", full_text="always", origin="cli")
+    store.add_source(added)
+    assert store.sources(origin="cli") == [added]
+    assert [s.name for s in store.sources()] == ["cli", "feed", "other"]
+    with pytest.raises(StoreError, match="named 'cli' exists already"):
+        store.add_source(added)
+    assert store.remove_source("cli")
+    assert not store.remove_source("cli")
+    assert store.sources(origin="cli") == []
+
+
+def test_storing_for_an_unknown_source_is_an_error(store: Store) -> None:
+    with pytest.raises(StoreError, match="not in the store"):
+        store.store_items("ghost", [], [], when=NOW)

@@ -1,0 +1,305 @@
+"""HTTP for the collection stage: the only module that opens network connections to sources.
+
+One `Fetcher` serves a whole run from any number of threads. It gives every request a
+User-Agent naming digest, connect/read timeouts and a total deadline, follows at most a few
+redirects, enforces a size cap on the wire and another on the decompressed body while
+streaming (so a decompression bomb stops early), sends conditional GETs, honours
+``Retry-After`` on 429 and 503, and limits concurrent requests per host.
+
+Links found in third-party feeds are fetched through a guard that resolves the host and
+refuses loopback, private, link-local and other non-public addresses before connecting; it
+then connects to the very address it checked, so DNS cannot change its answer in between,
+and every redirect hop is checked the same way. Sources the user configured are fetched
+without the guard, and a source may allow private addresses for its links explicitly.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+
+from digest import __version__
+from digest.errors import FetchError
+
+USER_AGENT = f"digest/{__version__} (self-hosted article digest)"
+
+Resolver = Callable[[str, int], list[str]]
+"""Turns a host name and port into the IP addresses a connection may use."""
+
+
+class RetryLater(FetchError):
+    """The server asked us to come back later (429 or 503 with Retry-After)."""
+
+    def __init__(self, message: str, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+class BlockedAddress(Exception):
+    """A host resolved to an address the guard does not allow."""
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address the system resolver gives for `host`."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an IP address is globally routable (not loopback, private, link-local...)."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """A network backend that connects only to allowed addresses, checked before connecting."""
+
+    def __init__(self, resolver: Resolver, allowed: Callable[[str], bool]) -> None:
+        self.resolver = resolver
+        self.allowed = allowed
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            addresses = self.resolver(host, port)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        blocked = [address for address in addresses if not self.allowed(address)]
+        if blocked or not addresses:
+            raise BlockedAddress(f"{host} resolves to {blocked[0] if blocked else 'nothing'}")
+        # Connect to the address just checked, never to a second lookup of the name.
+        return super().connect_tcp(
+            addresses[0], port, timeout, local_address=local_address, socket_options=socket_options
+        )
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    def __init__(self, resolver: Resolver, allowed: Callable[[str], bool]) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+            network_backend=GuardedBackend(resolver, allowed),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """One HTTP response, read in full (or not modified)."""
+
+    url: str  # the final URL, after redirects
+    status: int
+    content: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def charset(self) -> str | None:
+        match = re.search(r"charset=[\"']?([\w.:-]+)", self.content_type, re.IGNORECASE)
+        return match.group(1) if match else None
+
+
+class Fetcher:
+    """An HTTP client for one run, safe to share between threads. Use as a context manager.
+
+    `fetch` raises `FetchError` (or its subclass `RetryLater`) with a one-line reason for
+    every failure: timeouts, refused connections, HTTP errors, redirect loops, oversize
+    bodies and blocked addresses.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 20.0,
+        total_timeout: float = 60.0,
+        max_bytes: int = 10_000_000,
+        max_decompressed_bytes: int = 50_000_000,
+        max_redirects: int = 5,
+        per_host: int = 4,
+        max_retry_wait: float = 5.0,
+        resolver: Resolver = system_resolver,
+        address_allowed: Callable[[str], bool] = is_public_address,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.total_timeout = total_timeout
+        self.max_bytes = max_bytes
+        self.max_decompressed_bytes = max_decompressed_bytes
+        self.max_retry_wait = max_retry_wait
+        self.per_host = per_host
+        self.clock = clock
+        options: dict[str, Any] = {
+            "timeout": httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            "follow_redirects": True,
+            "max_redirects": max_redirects,
+            "headers": {"User-Agent": USER_AGENT},
+        }
+        self._open = httpx.Client(**options)
+        self._guarded = httpx.Client(
+            transport=_GuardedTransport(resolver, address_allowed), **options
+        )
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        self._hosts_lock = threading.Lock()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._open.close()
+        self._guarded.close()
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        guarded: bool = False,
+    ) -> FetchResult:
+        """GET `url`; with `etag`/`last_modified`, a 304 answer yields an empty result.
+
+        With `guarded`, the URL (and every redirect) must resolve to public addresses. A
+        429/503 whose Retry-After is short is retried once after waiting; a longer one
+        raises `RetryLater`.
+        """
+        headers: dict[str, str] = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        client = self._guarded if guarded else self._open
+        for attempt in (1, 2):
+            try:
+                with self._host_slot(url):
+                    return self._get(client, url, headers)
+            except RetryLater as exc:
+                wait = (exc.until - self.clock()).total_seconds()
+                if attempt == 2 or wait > self.max_retry_wait:
+                    raise
+                time.sleep(max(wait, 0.0))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextmanager
+    def _host_slot(self, url: str) -> Iterator[None]:
+        host = urlsplit(url).netloc.lower()
+        with self._hosts_lock:
+            slot = self._hosts.setdefault(host, threading.BoundedSemaphore(self.per_host))
+        with slot:
+            yield
+
+    def _get(self, client: httpx.Client, url: str, headers: dict[str, str]) -> FetchResult:
+        deadline = time.monotonic() + self.total_timeout
+        try:
+            with client.stream("GET", url, headers=headers) as response:
+                if response.status_code == 304:
+                    return _result(response, b"")
+                if response.status_code in (429, 503) and "retry-after" in response.headers:
+                    until = self._retry_after(response.headers["retry-after"])
+                    raise RetryLater(
+                        f"{url} answered HTTP {response.status_code} and asks to retry after "
+                        f"{until:%Y-%m-%d %H:%M:%S} UTC.",
+                        until,
+                    )
+                if response.status_code >= 400:
+                    reason = response.reason_phrase or "error"
+                    raise FetchError(f"{url} answered HTTP {response.status_code} {reason}.")
+                return _result(response, self._read(url, response, deadline))
+        except BlockedAddress as exc:
+            raise FetchError(
+                f"{url} was not fetched: {exc}, a private or local address; links from "
+                "feeds may only lead to public addresses unless the source sets "
+                "allow_private = true."
+            ) from exc
+        except httpx.TooManyRedirects as exc:
+            raise FetchError(f"{url} redirected too many times (a redirect loop?).") from exc
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"{url} timed out.") from exc
+        except httpx.DecodingError as exc:
+            raise FetchError(f"{url} sent a body that could not be decompressed.") from exc
+        except httpx.HTTPError as exc:
+            raise FetchError(f"Cannot fetch {url}: {_reason(exc)}.") from exc
+
+    def _read(self, url: str, response: httpx.Response, deadline: float) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchError(self._too_big(url, "max_bytes", self.max_bytes))
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body.extend(chunk)
+            if response.num_bytes_downloaded > self.max_bytes:
+                raise FetchError(self._too_big(url, "max_bytes", self.max_bytes))
+            if len(body) > self.max_decompressed_bytes:
+                raise FetchError(
+                    self._too_big(url, "max_decompressed_bytes", self.max_decompressed_bytes)
+                    + " (a decompression bomb?)"
+                )
+            if time.monotonic() > deadline:
+                raise FetchError(f"{url} took longer than {self.total_timeout:g} s to send.")
+        return bytes(body)
+
+    @staticmethod
+    def _too_big(url: str, key: str, limit: int) -> str:
+        return f"{url} sent more than {limit:,} bytes; raise [http] {key} to accept it."
+
+    def _retry_after(self, value: str) -> datetime:
+        now = self.clock()
+        value = value.strip()
+        if value.isdigit():
+            return now + timedelta(seconds=int(value))
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return now + timedelta(minutes=5)
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _result(response: httpx.Response, content: bytes) -> FetchResult:
+    return FetchResult(
+        url=str(response.url),
+        status=response.status_code,
+        content=content,
+        content_type=response.headers.get("content-type", ""),
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+    )
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    text = str(exc).strip()
+    return text.rstrip(".") if text else type(exc).__name__

@@ -1,0 +1,130 @@
+"""The store's schema, as numbered migrations applied in order.
+
+Append only: a migration that has shipped is never edited; a change is a new migration.
+Each runs inside the transaction that also records it as applied (see `digest.store`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+
+def _execute_script(db: sqlite3.Connection, script: str) -> None:
+    """Run `;`-separated statements inside the caller's transaction.
+
+    ``executescript`` would commit first, breaking the one-transaction-per-migration rule.
+    """
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _v1_initial(db: sqlite3.Connection) -> None:
+    _execute_script(
+        db,
+        """
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            location TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            last_fetched TEXT,
+            last_status TEXT,
+            last_error TEXT
+        );
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            title TEXT NOT NULL,
+            author TEXT,
+            published TEXT,
+            language TEXT,
+            text TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            method TEXT NOT NULL,
+            first_seen TEXT NOT NULL
+        );
+        CREATE INDEX articles_url ON articles (url);
+        CREATE INDEX articles_content_hash ON articles (content_hash);
+        CREATE TABLE items (
+            source_id INTEGER NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+            guid TEXT NOT NULL,
+            article_id INTEGER REFERENCES articles (id) ON DELETE SET NULL,
+            first_seen TEXT NOT NULL,
+            PRIMARY KEY (source_id, guid)
+        );
+        CREATE TABLE subscribers (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL DEFAULT '',
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            created TEXT NOT NULL
+        );
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers (id),
+            created TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            message_id TEXT NOT NULL UNIQUE,
+            backend TEXT NOT NULL,
+            location TEXT NOT NULL,
+            article_count INTEGER NOT NULL
+        );
+        CREATE TABLE deliveries (
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers (id),
+            article_id INTEGER NOT NULL REFERENCES articles (id),
+            digest_id INTEGER NOT NULL REFERENCES digests (id),
+            PRIMARY KEY (subscriber_id, article_id)
+        );
+        """,
+    )
+
+
+def _v2_collection(db: sqlite3.Connection) -> None:
+    """Sources added from the command line, full-text and privacy settings, Retry-After;
+    summaries computed when a digest needs them; fingerprints and lead images."""
+    _execute_script(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN origin TEXT NOT NULL DEFAULT 'config';
+        ALTER TABLE sources ADD COLUMN full_text TEXT NOT NULL DEFAULT 'auto';
+        ALTER TABLE sources ADD COLUMN allow_private INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sources ADD COLUMN language TEXT;
+        ALTER TABLE sources ADD COLUMN retry_after TEXT;
+        CREATE TABLE articles_new (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            simhash INTEGER,
+            title TEXT NOT NULL,
+            author TEXT,
+            published TEXT,
+            language TEXT,
+            image TEXT,
+            text TEXT NOT NULL,
+            summary TEXT,
+            method TEXT,
+            summary_key TEXT,
+            first_seen TEXT NOT NULL
+        );
+        INSERT INTO articles_new (id, url, content_hash, title, author, published, language,
+                                  text, summary, method, summary_key, first_seen)
+            SELECT id, url, content_hash, title, author, published, language, text, summary,
+                   method, NULL, first_seen FROM articles;
+        DROP TABLE articles;
+        ALTER TABLE articles_new RENAME TO articles;
+        CREATE INDEX articles_url ON articles (url);
+        CREATE INDEX articles_content_hash ON articles (content_hash);
+        CREATE INDEX articles_first_seen ON articles (first_seen)
+        """,
+    )
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
+    ("0001_initial", _v1_initial),
+    ("0002_collection", _v2_collection),
+)
