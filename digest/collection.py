@@ -24,6 +24,7 @@ from digest.config import Config
 from digest.errors import DigestError, ExtractError
 from digest.fetch import Fetcher, RetryLater
 from digest.models import Article, CollectedArticle, FeedItem, Source
+from digest.sources import all_sources
 from digest.store import SourceState, Store
 from digest.urls import canonical_url
 
@@ -85,16 +86,6 @@ def new_fetcher(config: Config) -> Fetcher:
     )
 
 
-def effective_sources(config: Config, store: Store) -> tuple[Source, ...]:
-    """The configured sources, then those added with ``digest sources add``.
-
-    A source in the configuration file wins over a command-line source of the same name.
-    """
-    configured = {source.name for source in config.sources}
-    added = [source for source in store.sources(origin="cli") if source.name not in configured]
-    return (*config.sources, *added)
-
-
 def collect_all(
     config: Config,
     store: Store,
@@ -107,7 +98,7 @@ def collect_all(
     report = CollectionReport()
     for source in config.sources:
         store.sync_source(source)
-    sources = effective_sources(config, store)
+    sources = all_sources(config, store)
     index = fingerprint.NearDuplicateIndex(store.fingerprints(since=now - DEDUP_WINDOW))
     own_fetcher = fetcher is None
     http = fetcher or new_fetcher(config)

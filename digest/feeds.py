@@ -56,14 +56,20 @@ def parse_feed(
         sanitize_html=False,
         resolve_relative_uris=False,
     )
-    if not parsed.entries and (not parsed.get("version") or parsed.get("bozo")):
+    entries = [entry for entry in parsed.entries if _has_substance(entry)]
+    if not entries and (not parsed.get("version") or parsed.get("bozo")):
         # No entry, and either no feed at all or XML too broken to trust: an empty feed
         # that parses cleanly is fine, a broken one with nothing to recover is an error.
         reason = parsed.get("bozo_exception")
         detail = f" ({_one_line(str(reason))})" if reason else ""
         raise FeedError(f"{where} is not an RSS, Atom or JSON feed{detail}.")
     base = base_url or parsed.feed.get("link", "")
-    return [_entry_item(entry, source, base) for entry in parsed.entries]
+    return [_entry_item(entry, source, base) for entry in entries]
+
+
+def _has_substance(entry: Any) -> bool:
+    """An entry with a title, a link or a body; broken XML can leave empty husks."""
+    return bool(entry.get("title") or entry.get("link") or _entry_content(entry)[0].strip())
 
 
 def _feed_hint(content: bytes, base_url: str) -> str:

@@ -91,8 +91,9 @@ def test_items_are_seen_after_they_are_stored(store: Store) -> None:
 
 
 def test_same_url_from_two_sources_is_stored_once(store: Store) -> None:
-    [(first, new)] = store.store_items("feed", [(collected("a", "https://e.org/1"), None)], [],
-                                       when=NOW)  # fmt: skip
+    [(first, new)] = store.store_items(
+        "feed", [(collected("a", "https://e.org/1"), None)], [], when=NOW
+    )
     [(second, again)] = store.store_items(
         "other", [(collected("b", "https://e.org/1"), None)], [], when=NOW
     )
@@ -121,8 +122,9 @@ def test_a_near_duplicate_joins_the_article_it_copies(store: Store) -> None:
 
 
 def test_articles_count_as_delivered_only_after_delivery(store: Store) -> None:
-    [(article_id, _)] = store.store_items("feed", [(collected("a", "https://e.org/1"), None)], [],
-                                          when=NOW)  # fmt: skip
+    [(article_id, _)] = store.store_items(
+        "feed", [(collected("a", "https://e.org/1"), None)], [], when=NOW
+    )
     store.sync_subscriber(READER, when=NOW)
     assert [s.article_id for s in store.undelivered(READER.email, limit=10)] == [article_id]
     delivery = Delivery(READER.email, "<id@example.org>", "file", "/tmp/x.eml")
@@ -135,10 +137,14 @@ def test_articles_count_as_delivered_only_after_delivery(store: Store) -> None:
 
 def test_undelivered_is_newest_first_and_capped(store: Store) -> None:
     articles = [
-        (collected(str(day), f"https://e.org/{day}", published=datetime(2026, 11, day, tzinfo=UTC)),
-         None)
+        (
+            collected(
+                str(day), f"https://e.org/{day}", published=datetime(2026, 11, day, tzinfo=UTC)
+            ),
+            None,
+        )
         for day in (1, 3, 2)
-    ]  # fmt: skip
+    ]
     store.store_items("feed", articles, [], when=NOW)
     found = store.undelivered(READER.email, limit=2)
     assert [s.article.title for s in found] == ["Title 3", "Title 2"]
@@ -146,8 +152,9 @@ def test_undelivered_is_newest_first_and_capped(store: Store) -> None:
 
 
 def test_summaries_are_kept_with_their_key(store: Store) -> None:
-    [(article_id, _)] = store.store_items("feed", [(collected("a", "https://e.org/1"), None)], [],
-                                          when=NOW)  # fmt: skip
+    [(article_id, _)] = store.store_items(
+        "feed", [(collected("a", "https://e.org/1"), None)], [], when=NOW
+    )
     assert store.undelivered(READER.email, limit=1)[0].summary is None
     store.save_summary(article_id, ("Some text.",), "lexrank:3")
     stored = store.undelivered(READER.email, limit=1)[0]

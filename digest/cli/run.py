@@ -1,72 +1,25 @@
-"""The command line: parse arguments, call one function, report the result.
-
-No business logic lives here. Every `DigestError` is caught once, in `main`, and printed as
-``Error: <message>`` (with the traceback only under ``--verbose``). Exit codes: 0 ok, 1 a
-runtime failure, 2 a usage or configuration error.
-"""
+"""``digest run`` and ``digest summarize``: a one-off digest, or one document's summary."""
 
 from __future__ import annotations
 
 import json
-import logging
 import sys
-import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+from rich.progress import Progress as RichProgress
 
-from digest import __version__, pipeline
-from digest.config import Config, find_config, load
-from digest.errors import DigestError
+from digest import pipeline
+from digest.cli._app import cli, config_option, load_config, optional_config
+from digest.collection import Progress
 from digest.models import Subscriber
 from digest.store import Store
 from digest.summarize import METHODS
-
-
-class _State:
-    verbose = False
-
-
-class DigestGroup(click.Group):
-    """A command group that turns every `DigestError` into one ``Error:`` line."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except DigestError as exc:
-            if _State.verbose:
-                traceback.print_exc()
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-
-
-@click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="digest")
-@click.option("-v", "--verbose", is_flag=True, help="Show debug logging and tracebacks.")
-def cli(verbose: bool) -> None:
-    """Collect new articles, summarise each one, and email a digest."""
-    _State.verbose = verbose
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.ERROR)
-
-
-config_option = click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Configuration file (default: $DIGEST_CONFIG, else the user config folder).",
-)
-
-
-def _load_config(config_path: Path | None) -> Config:
-    return load(find_config(config_path))
 
 
 @cli.command()
@@ -86,13 +39,13 @@ def _load_config(config_path: Path | None) -> Config:
 )
 def run(config_path: Path | None, dry_run: bool, to: tuple[str, ...], output: Path | None) -> None:
     """Collect new articles and deliver a digest to each subscriber now."""
-    config = _load_config(config_path)
+    config = load_config(config_path)
     recipients = (
         tuple(Subscriber(email=address, timezone=config.digest.timezone) for address in to)
         if to
         else None
     )
-    with Store(config.database) as store:
+    with Store(config.database) as store, _progress() as progress:
         report = pipeline.run_once(
             config,
             store,
@@ -100,10 +53,32 @@ def run(config_path: Path | None, dry_run: bool, to: tuple[str, ...], output: Pa
             dry_run=dry_run,
             recipients=recipients,
             outbox=output,
+            progress=progress,
         )
     _print_report(report)
     if report.failed:
         sys.exit(1)
+
+
+@contextmanager
+def _progress() -> Iterator[Progress | None]:
+    """A progress bar on a terminal; nothing when the output goes to a file or a pipe."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    columns = (
+        TextColumn("Collecting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+    )
+    with RichProgress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def update(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=name)
+
+        yield update
 
 
 def _print_report(report: pipeline.RunReport) -> None:
@@ -174,7 +149,7 @@ def summarize_command(
 
     Works without a configuration file; when one is found, its settings are the defaults.
     """
-    config = _optional_config(config_path)
+    config = optional_config(config_path)
     summary = pipeline.summarize_document(
         source,
         config,
@@ -198,21 +173,3 @@ def summarize_command(
     click.echo()
     for sentence in summary.sentences:
         click.echo(f"- {sentence}")
-
-
-def _optional_config(config_path: Path | None) -> Config:
-    """The configuration when one is given or found, else the built-in defaults."""
-    from digest import config as config_module
-
-    try:
-        path = find_config(config_path)
-    except DigestError:
-        if config_path is not None:
-            raise
-        return config_module.parse({}, base=Path.cwd())
-    return load(path)
-
-
-def main() -> None:
-    """Entry point of the ``digest`` command."""
-    cli(prog_name="digest")

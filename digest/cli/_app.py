@@ -1,0 +1,80 @@
+"""The ``digest`` command group and what its commands share: options, config loading,
+and the one place where a `DigestError` becomes ``Error: <message>`` and an exit code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from digest import __version__, config
+from digest.config import Config, find_config, load
+from digest.errors import DigestError
+
+
+class _State:
+    verbose = False
+
+
+class DigestGroup(click.Group):
+    """A command group that turns every `DigestError` into one ``Error:`` line."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DigestError as exc:
+            if _State.verbose:
+                traceback.print_exc()
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="digest")
+@click.option("-v", "--verbose", is_flag=True, help="Show debug logging and tracebacks.")
+def cli(verbose: bool) -> None:
+    """Collect new articles, summarise each one, and email a digest."""
+    _State.verbose = verbose
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.ERROR)
+    # One-off commands print their own report, each failure once; the log repeats it only
+    # for those who ask with --verbose.
+    logging.getLogger("digest").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
+
+
+config_option = click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration file (default: $DIGEST_CONFIG, else the user config folder).",
+)
+
+
+def load_config(config_path: Path | None) -> Config:
+    """The configuration named by --config, $DIGEST_CONFIG or the default location."""
+    return load(find_config(config_path))
+
+
+def optional_config(config_path: Path | None) -> Config:
+    """The configuration when one is given or found, else the built-in defaults."""
+    try:
+        path = find_config(config_path)
+    except DigestError:
+        if config_path is not None:
+            raise
+        return config.parse({}, base=Path.cwd())
+    return load(path)
+
+
+def plural(count: int, word: str) -> str:
+    """``1 article``, ``2 articles``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

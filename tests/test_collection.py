@@ -1,0 +1,246 @@
+"""Tests for digest.collection: whole collection passes against a real local HTTP server."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from digest import config as config_module
+from digest.collection import article_from_item, collect_all, content_hash
+from digest.models import FeedItem
+from digest.store import Store
+
+from .conftest import DATA, HttpServer, Route
+
+NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+RSS = (DATA / "feeds" / "rss.xml").read_bytes()
+ATOM = (DATA / "feeds" / "atom.xml").read_bytes()
+STORY = (
+    "The harbour board approved a new tidal barrier on Monday after three years of "
+    "consultation with residents, fishermen and the port authority. The barrier will close "
+    "during storm surges and is expected to protect about 4,000 homes in the lower town. "
+    "Construction starts in March and should take two years, the board said. The cost, "
+    "estimated at 48 million pounds, will be shared between the national flood agency and "
+    "the town council. Fishermen had asked for a wider navigation gap, which the final "
+    "design now includes. Residents will be able to see the plans at the library from "
+    "next week, and a public meeting is planned for early January."
+)
+
+
+def feed(items: list[tuple[str, str, str]], title: str = "Feed") -> bytes:
+    """An RSS 2.0 feed of (guid, link, html content) items."""
+    entries = "".join(
+        f"<item><title>Story {guid}</title><link>{link}</link><guid>{guid}</guid>"
+        f"<description><![CDATA[{content}]]></description></item>"
+        for guid, link, content in items
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<link>https://example.org/</link>{entries}</channel></rss>"
+    ).encode()
+
+
+def make_config(tmp_path: Path, sources: list[dict[str, Any]], **http: Any) -> config_module.Config:
+    raw: dict[str, Any] = {"sources": sources, "http": {"timeout": 2.0, **http}}
+    return config_module.parse(raw, base=tmp_path)
+
+
+def collect(config: config_module.Config, now: datetime = NOW) -> Any:
+    with Store(config.database) as store:
+        report = collect_all(config, store, now=now)
+        articles = store.undelivered("nobody@example.org", limit=100)
+    return report, articles
+
+
+def test_every_remote_source_type_is_collected(tmp_path: Path, http_server: HttpServer) -> None:
+    json_feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "JSON",
+        "items": [
+            {
+                "id": "j1",
+                "url": "https://json.example/1",
+                "title": "From JSON",
+                "content_text": STORY,
+            }
+        ],
+    }
+    other = "The library will open on Sundays from January, the council said on Friday. " * 3
+    page = f"<html><head><title>A page</title></head><body><article><h1>A page</h1><p>{other}</p>"
+    http_server.routes["/rss"] = Route(RSS)
+    http_server.routes["/atom"] = Route(ATOM, "application/atom+xml")
+    http_server.routes["/json"] = Route(json.dumps(json_feed).encode(), "application/feed+json")
+    http_server.routes["/page"] = Route((page + "</article></body></html>").encode(), "text/html")
+    config = make_config(
+        tmp_path,
+        [
+            {"name": "RSS", "url": http_server.url("/rss"), "full_text": "never"},
+            {"name": "Atom", "url": http_server.url("/atom"), "full_text": "never"},
+            {"name": "JSON", "url": http_server.url("/json"), "full_text": "never"},
+            {"name": "Page", "url": http_server.url("/page"), "kind": "page"},
+        ],
+    )
+    report, articles = collect(config)
+    assert (report.sources_read, report.new_articles, report.source_failures) == (4, 5, [])
+    titles = {stored.article.title for stored in articles}
+    assert {"From JSON", "A page", "Comet Hollis brightens ahead of schedule"} <= titles
+
+
+def test_a_teaser_is_replaced_by_the_full_page(tmp_path: Path, http_server: HttpServer) -> None:
+    page = (
+        "<html><head><title>Tidal barrier approved</title></head><body><nav>Home | News</nav>"
+        f"<article><h1>Tidal barrier approved</h1><p>{STORY}</p></article></body></html>"
+    )
+    http_server.routes["/story"] = Route(page.encode(), "text/html")
+    http_server.routes["/feed"] = Route(
+        feed([("t1", http_server.url("/story"), "<p>The board approved a barrier [&#8230;]</p>")])
+    )
+    config = make_config(
+        tmp_path, [{"name": "Teasers", "url": http_server.url("/feed"), "allow_private": True}]
+    )
+    report, (stored,) = collect(config)
+    assert report.new_articles == 1 and report.full_text_failures == []
+    assert "4,000 homes in the lower town" in stored.article.text
+    assert "Home | News" not in stored.article.text
+
+
+def test_full_text_from_a_private_address_is_refused_and_the_teaser_kept(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    http_server.routes["/feed"] = Route(
+        feed([("t1", http_server.url("/story"), "<p>The board approved a barrier.</p>")])
+    )
+    config = make_config(tmp_path, [{"name": "Teasers", "url": http_server.url("/feed")}])
+    report, (stored,) = collect(config)
+    assert "private or local address" in report.full_text_failures[0].reason
+    assert stored.article.text == "The board approved a barrier."
+    assert [path for path, _ in http_server.requests] == ["/feed"]
+
+
+def test_the_same_story_from_two_feeds_is_stored_once(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    """Different URLs, a slightly different text (a footer line): one article, two sources."""
+    http_server.routes["/a"] = Route(
+        feed([("a1", "https://a.example/s?utm_source=rss", f"<p>{STORY}</p>")])
+    )
+    http_server.routes["/b"] = Route(
+        feed([("b1", "https://b.example/news/barrier", f"<p>{STORY}</p><p>Copyright B News.</p>")])
+    )
+    config = make_config(
+        tmp_path,
+        [
+            {"name": "A", "url": http_server.url("/a"), "full_text": "never"},
+            {"name": "B", "url": http_server.url("/b"), "full_text": "never"},
+        ],
+    )
+    report, (stored,) = collect(config)
+    assert (report.new_articles, report.duplicates) == (1, 1)
+    assert stored.article.source == "A, B"
+    assert stored.article.url == "https://a.example/s"
+
+
+def test_a_second_collection_adds_only_new_items(tmp_path: Path, http_server: HttpServer) -> None:
+    http_server.routes["/f"] = Route(feed([("1", "https://e.org/1", f"<p>{STORY}</p>")]))
+    config = make_config(
+        tmp_path, [{"name": "F", "url": http_server.url("/f"), "full_text": "never"}]
+    )
+    collect(config)
+    http_server.routes["/f"] = Route(
+        feed([("1", "https://e.org/1", f"<p>{STORY}</p>"), ("2", "https://e.org/2", "<p>New.</p>")])
+    )
+    report, articles = collect(config, NOW + timedelta(hours=1))
+    assert report.new_articles == 1 and len(articles) == 2
+
+
+BOMB = gzip.compress(b"<rss>" + b" " * 3_000_000)
+FAILURES = [
+    (
+        "malformed",
+        Route(b"<rss version='2.0'><channel><title>x</title><item><title>", "application/rss+xml"),
+        "is not an RSS, Atom or JSON feed",
+    ),
+    (
+        "html",
+        Route(b"<!DOCTYPE html><html><body>Hi</body></html>", "text/html"),
+        "is a web page, not a feed",
+    ),
+    ("binary", Route(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png"), "is binary data"),
+    ("empty", Route(b"", "application/rss+xml"), "is empty"),
+    ("forbidden", Route(b"no", status=403), "answered HTTP 403"),
+    ("broken", Route(b"oops", status=502), "answered HTTP 502"),
+    ("slow", Route(RSS, delay=3.0), "timed out"),
+    ("loop", Route(b"", status=302, headers={"Location": "/loop"}), "redirected too many times"),
+    ("huge", Route(b"x" * 300_000), "sent more than 200,000 bytes"),
+    ("bomb", Route(BOMB, headers={"Content-Encoding": "gzip"}), "decompression bomb"),
+]
+
+
+def test_every_kind_of_broken_source_is_recorded_and_the_run_goes_on(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    sources = []
+    for name, route, _ in FAILURES:
+        http_server.routes[f"/{name}"] = route
+        sources.append({"name": name, "url": http_server.url(f"/{name}"), "full_text": "never"})
+    http_server.routes["/good"] = Route(RSS)
+    sources.append({"name": "good", "url": http_server.url("/good"), "full_text": "never"})
+    config = make_config(
+        tmp_path, sources, max_bytes=200_000, max_decompressed_bytes=1_000_000, timeout=1.0
+    )
+    report, articles = collect(config)
+    reasons = {failure.what: failure.reason for failure in report.source_failures}
+    assert set(reasons) == {name for name, _, _ in FAILURES}
+    for name, _, message in FAILURES:
+        assert message in reasons[name], name
+        assert "\n" not in reasons[name]
+    assert report.sources_read == 1 and len(articles) == 2
+    with Store(config.database) as store:
+        assert store.source_state("slow").last_status == "error"
+        assert store.source_state("good").last_status == "ok"
+
+
+def test_a_feed_with_the_wrong_charset_is_still_read(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    body = feed([("1", "https://e.org/1", f"<p>Caf\u00e9 society. {STORY}</p>")]).decode()
+    http_server.routes["/f"] = Route(body.encode("utf-8"), "application/rss+xml; charset=ascii")
+    config = make_config(
+        tmp_path, [{"name": "F", "url": http_server.url("/f"), "full_text": "never"}]
+    )
+    report, (stored,) = collect(config)
+    assert report.source_failures == []
+    assert stored.article.text.startswith("Caf")
+
+
+def test_retry_after_defers_a_source_until_the_time_it_gave(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    http_server.routes["/busy"] = Route(b"", status=503, headers={"Retry-After": "7200"})
+    config = make_config(tmp_path, [{"name": "Busy", "url": http_server.url("/busy")}])
+    first, _ = collect(config, datetime.now(UTC))
+    second, _ = collect(config, datetime.now(UTC) + timedelta(minutes=30))
+    assert "asks to retry after" in first.source_failures[0].reason
+    assert (second.sources_deferred, len(http_server.requests)) == (1, 1)
+
+
+def test_article_from_item_cleans_feed_html() -> None:
+    item = FeedItem(
+        "s",
+        "g",
+        "https://e.org/a?utm_medium=x#top",
+        "Title",
+        "<p>One <b>bold</b> claim.</p><script>alert(1)</script>",
+        "html",
+    )
+    article = article_from_item(item)
+    assert article.text == "One bold claim."
+    assert article.url == "https://e.org/a"
+
+
+def test_content_hash_ignores_case_spacing_and_punctuation() -> None:
+    assert content_hash("Hello,  World!\n") == content_hash("hello world")
+    assert content_hash("hello world") != content_hash("hello there")
