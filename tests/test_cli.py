@@ -153,3 +153,18 @@ def test_verbose_adds_the_traceback(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--verbose", "summarize", str(tmp_path / "nope.html")])
     assert result.exit_code == 1
     assert "Traceback" in result.output
+
+
+def test_method_names_in_the_help_match_the_summarizer() -> None:
+    from digest.cli.run import METHOD_NAMES
+    from digest.summarize import METHODS
+
+    assert set(METHOD_NAMES.split(", ")) == set(METHODS)
+
+
+def test_unknown_method_is_a_readable_error() -> None:
+    result = CliRunner().invoke(
+        cli, ["summarize", str(DEMO / "notes" / "ashgrove-garden-water.txt"), "-m", "magic"]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Unknown summarisation method 'magic'. Use one of:")

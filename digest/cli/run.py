@@ -8,18 +8,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 from rich.progress import Progress as RichProgress
 
-from digest import pipeline
 from digest.cli._app import cli, config_option, load_config, optional_config
-from digest.collection import Progress
 from digest.models import Subscriber
-from digest.store import Store
-from digest.summarize import METHODS
+
+if TYPE_CHECKING:
+    from digest.collection import Progress
+    from digest.pipeline import RunReport
+
+# The pipeline (sumy, trafilatura, numpy) is imported by the commands that use it, so that
+# `digest --help` and `digest sources ...` start quickly.
+METHOD_NAMES = "lexrank, textrank, lsa, luhn, kl, sumbasic, reduction, edmundson, lead"
 
 
 @cli.command()
@@ -45,6 +50,9 @@ def run(config_path: Path | None, dry_run: bool, to: tuple[str, ...], output: Pa
         if to
         else None
     )
+    from digest import pipeline
+    from digest.store import Store
+
     with Store(config.database) as store, _progress() as progress:
         report = pipeline.run_once(
             config,
@@ -81,7 +89,7 @@ def _progress() -> Iterator[Progress | None]:
         yield update
 
 
-def _print_report(report: pipeline.RunReport) -> None:
+def _print_report(report: RunReport) -> None:
     collection = report.collection
     failed = len(collection.source_failures)
     total = collection.sources_read + failed + collection.sources_deferred
@@ -133,9 +141,9 @@ def _s(count: int) -> str:
 @click.option(
     "-m",
     "--method",
-    type=click.Choice(sorted(METHODS)),
+    metavar="NAME",
     default=None,
-    help="Summarisation method (default: the configured one).",
+    help=f"Summarisation method: {METHOD_NAMES} (default: the configured one).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def summarize_command(
@@ -150,6 +158,8 @@ def summarize_command(
     Works without a configuration file; when one is found, its settings are the defaults.
     """
     config = optional_config(config_path)
+    from digest import pipeline
+
     summary = pipeline.summarize_document(
         source,
         config,
