@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import StoreError
-from digest.migrations import MIGRATIONS
+from digest.store.migrations import MIGRATIONS
 from digest.models import (
     Article,
     CollectedArticle,

@@ -1,0 +1,88 @@
+"""The store's connection: opening, WAL mode, transactions and migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self
+
+from digest.errors import StoreError
+from digest.store.migrations import MIGRATIONS
+
+
+class StoreCore:
+    """One SQLite connection, migrated to the current schema."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path) if path != ":memory:" else None
+        try:
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                str(path), isolation_level=None, timeout=30, check_same_thread=False
+            )
+            self._db.row_factory = sqlite3.Row
+            if self.path is not None:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                # With WAL, NORMAL loses no committed data on a crash of digest itself.
+                self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+            self._db.execute("PRAGMA foreign_keys = ON")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"Cannot open the store at {path}: {exc}.") from exc
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"The store at {self.path or ':memory:'} failed: {exc}.") from exc
+
+    def _migrate(self) -> None:
+        # Foreign keys stay off while tables are rebuilt (the pragma is a no-op inside a
+        # transaction), and are checked once every migration has run.
+        self._db.execute("PRAGMA foreign_keys = OFF")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT)"
+        )
+        applied = {row[0] for row in self._db.execute("SELECT name FROM schema_migrations")}
+        for name, migration in MIGRATIONS:
+            if name in applied:
+                continue
+            with self._transaction() as db:
+                migration(db)
+                db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, now_text()))
+        problems = self._db.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise StoreError(f"The store at {self.path} has broken references: {problems[:3]}.")
+
+    def applied_migrations(self) -> list[str]:
+        """Names of the migrations applied to this database, in order."""
+        rows = self._db.execute("SELECT name FROM schema_migrations ORDER BY name")
+        return [row[0] for row in rows]
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

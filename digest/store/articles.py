@@ -1,0 +1,160 @@
+"""Items and articles in the store: what each source yielded, stored once per story."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from digest.errors import StoreError
+from digest.models import Article, CollectedArticle
+from digest.store._core import StoreCore, parse_time
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """A stored article, with its summary when one was made for `summary_key`."""
+
+    article_id: int
+    article: Article
+    first_seen: datetime
+    summary: tuple[str, ...] | None
+    summary_key: str | None
+
+
+class ArticlesStore(StoreCore):
+    """Queries about items and articles."""
+
+    def seen_guids(self, source: str) -> set[str]:
+        """Identities of every item `source` yielded before."""
+        rows = self._db.execute(
+            """SELECT items.guid FROM items JOIN sources ON sources.id = items.source_id
+               WHERE sources.name = ?""",
+            (source,),
+        )
+        return {row[0] for row in rows}
+
+    def fingerprints(self, *, since: datetime) -> list[tuple[int, int]]:
+        """(article id, SimHash) of the articles first seen since `since`."""
+        rows = self._db.execute(
+            "SELECT id, simhash FROM articles WHERE simhash IS NOT NULL AND first_seen >= ?",
+            (since.isoformat(),),
+        )
+        return [(int(row[0]), _unsigned(int(row[1]))) for row in rows]
+
+    def store_items(
+        self,
+        source: str,
+        articles: list[tuple[CollectedArticle, int | None]],
+        skipped: list[str],
+        *,
+        when: datetime,
+    ) -> list[tuple[int, bool]]:
+        """Store what one collection of `source` found, in one transaction.
+
+        `articles` pairs each new article with the id of a known near-duplicate (or None);
+        `skipped` are item identities that yielded no article. An article with the same
+        URL or words as a stored one, or a near-duplicate, is stored once and this source
+        recorded as carrying it. Returns (article id, whether it is new) per article.
+        """
+        results: list[tuple[int, bool]] = []
+        with self._transaction() as db:
+            row = db.execute("SELECT id FROM sources WHERE name = ?", (source,)).fetchone()
+            if row is None:
+                raise StoreError(f"The source {source!r} is not in the store.")
+            source_id = int(row[0])
+            for collected, near in articles:
+                article_id, is_new = _insert_article(db, collected, near, when)
+                db.execute(
+                    "INSERT OR IGNORE INTO items (source_id, guid, article_id, first_seen)"
+                    " VALUES (?, ?, ?, ?)",
+                    (source_id, collected.guid, article_id, when.isoformat()),
+                )
+                results.append((article_id, is_new))
+            db.executemany(
+                "INSERT OR IGNORE INTO items (source_id, guid, first_seen) VALUES (?, ?, ?)",
+                [(source_id, guid, when.isoformat()) for guid in skipped],
+            )
+        return results
+
+    def article_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def sources_of(self, article_id: int) -> list[str]:
+        """Names of every source that carried an article, in the order they yielded it."""
+        rows = self._db.execute(
+            """SELECT sources.name FROM items JOIN sources ON sources.id = items.source_id
+               WHERE items.article_id = ? ORDER BY items.first_seen, sources.name""",
+            (article_id,),
+        )
+        return [row[0] for row in rows]
+
+    def save_summary(self, article_id: int, sentences: tuple[str, ...], key: str) -> None:
+        """Keep an article's summary for the method and length `key` names."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE articles SET summary = ?, summary_key = ? WHERE id = ?",
+                (json.dumps(list(sentences)), key, article_id),
+            )
+
+    def _stored_article(self, row: sqlite3.Row) -> StoredArticle:
+        article = Article(
+            url=row["url"],
+            title=row["title"],
+            text=row["text"],
+            source=", ".join(self.sources_of(int(row["id"]))),
+            published=parse_time(row["published"]),
+            author=row["author"],
+            language=row["language"],
+            image=row["image"],
+        )
+        return StoredArticle(
+            article_id=int(row["id"]),
+            article=article,
+            first_seen=datetime.fromisoformat(row["first_seen"]),
+            summary=tuple(json.loads(row["summary"])) if row["summary"] else None,
+            summary_key=row["summary_key"],
+        )
+
+
+def _insert_article(
+    db: sqlite3.Connection, collected: CollectedArticle, near: int | None, when: datetime
+) -> tuple[int, bool]:
+    """The id of the stored copy of an article, inserting it when it is new."""
+    article = collected.article
+    if near is not None:
+        return near, False
+    row = db.execute(
+        "SELECT id FROM articles WHERE (url = ? AND url != '') OR content_hash = ?"
+        " ORDER BY id LIMIT 1",
+        (article.url, collected.content_hash),
+    ).fetchone()
+    if row is not None:
+        return int(row[0]), False
+    cursor = db.execute(
+        """INSERT INTO articles (url, content_hash, simhash, title, author, published,
+               language, image, text, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            article.url,
+            collected.content_hash,
+            _signed(collected.simhash) if collected.simhash is not None else None,
+            article.title,
+            article.author,
+            article.published.isoformat() if article.published else None,
+            article.language,
+            article.image,
+            article.text,
+            when.isoformat(),
+        ),
+    )
+    return int(cursor.lastrowid or 0), True
+
+
+def _signed(value: int) -> int:
+    """A 64-bit fingerprint as SQLite's signed INTEGER holds it."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
