@@ -25,47 +25,64 @@ DOCUMENT_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "text", ".md": "ma
 
 
 @dataclass(frozen=True, slots=True)
-class Collected:
-    """What one source yielded in one collection."""
+class RawSource:
+    """What reading a source brought back, before parsing: a feed's or page's bytes, or
+    the items of local files (which are read as they are listed)."""
 
     source: Source
-    items: tuple[FeedItem, ...]
+    content: bytes = b""
+    base_url: str = ""
+    content_type: str = ""
+    items: tuple[FeedItem, ...] = ()
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
 
 
-def collect_source(
+def read_source(
     source: Source,
     fetcher: Fetcher,
     *,
     etag: str | None = None,
     last_modified: str | None = None,
-) -> Collected:
-    """Read every item a source currently offers.
+) -> RawSource:
+    """Fetch or read a source. Remote sources are fetched conditionally.
 
-    Remote sources are fetched conditionally with the stored validators. Raises `FetchError`
-    (or `RetryLater`) or `FeedError` when the source as a whole cannot be read.
+    Raises `FetchError` (or `RetryLater`) when the source cannot be read.
     """
     if source.kind is SourceKind.FILES:
-        return Collected(source, tuple(read_files(source)))
+        return RawSource(source, items=tuple(read_files(source)))
     if not source.is_remote:
         path = Path(source.location)
         if source.kind is SourceKind.PAGE:
-            return Collected(source, (_file_item(source, path),))
-        return Collected(source, tuple(parse_feed(_read_bytes(path), source, base_url="")))
+            return RawSource(source, items=(_file_item(source, path),))
+        return RawSource(source, content=_read_bytes(path))
     result = fetcher.fetch(source.location, etag=etag, last_modified=last_modified)
     if result.not_modified:
-        return Collected(source, (), not_modified=True, etag=etag, last_modified=last_modified)
+        return RawSource(source, not_modified=True, etag=etag, last_modified=last_modified)
     if source.kind is SourceKind.PAGE:
-        items: tuple[FeedItem, ...] = (_page_item(source, result),)
-    else:
-        items = tuple(
-            parse_feed(
-                result.content, source, base_url=result.url, content_type=result.content_type
-            )
+        page = _page_item(source, result)
+        return RawSource(
+            source, items=(page,), etag=result.etag, last_modified=result.last_modified
         )
-    return Collected(source, items, etag=result.etag, last_modified=result.last_modified)
+    return RawSource(
+        source,
+        content=result.content,
+        base_url=result.url,
+        content_type=result.content_type,
+        etag=result.etag,
+        last_modified=result.last_modified,
+    )
+
+
+def source_items(raw: RawSource) -> list[FeedItem]:
+    """The items of a read source: its files or page as read, or its feed parsed.
+
+    Pure. Raises `FeedError` when feed bytes are not a feed.
+    """
+    if raw.items or raw.not_modified or raw.source.kind is not SourceKind.FEED:
+        return list(raw.items)
+    return parse_feed(raw.content, raw.source, base_url=raw.base_url, content_type=raw.content_type)
 
 
 def load_document(location: str, fetcher: Fetcher) -> FeedItem:

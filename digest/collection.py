@@ -1,34 +1,43 @@
 """The collection pass: every source read, its new items extracted and stored.
 
-Sources are read in worker threads (bounded by ``[http] concurrency``; requests to one host
-are bounded by ``[http] per_host`` inside the fetcher). A worker fetches and parses its
-source, skips the items the store has seen, fetches the full page behind a teaser, and
-turns each new item into clean text with fingerprints. The store is written from the
-calling thread only, one transaction per source, where duplicates across sources are
-resolved. A failing source or item is recorded with its reason and the pass goes on;
-a source that failed keeps every item it had seen.
+Network waits and CPU work are kept apart. Each source is handled by a thread (at most
+``[http] concurrency`` at once; requests to one host are bounded by ``[http] per_host``
+inside the fetcher) that fetches it, hands the bytes to a CPU executor for parsing and
+extraction (`digest.prepare`), fetches the page behind each teaser, and has those pages
+extracted too. With many sources the CPU executor is a pool of worker processes, one per
+core, so that parsing and cleaning are not held to one core; with few it runs in the
+thread itself. The store is written from the calling thread only, one transaction per
+source, where duplicates across sources are resolved. A failing source or item is recorded
+with its reason and the pass goes on; a source that failed keeps every item it had seen.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
+import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
+from concurrent.futures import (
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from multiprocessing import get_context
+from typing import Any, TypeVar
 
-from digest import cleanup, collect, extract, fingerprint
+from digest import collect, fingerprint
 from digest.config import Config
-from digest.errors import DigestError, ExtractError
+from digest.errors import DigestError
 from digest.fetch import Fetcher, RetryLater
-from digest.models import Article, CollectedArticle, FeedItem, Source
+from digest.models import CollectedArticle, FeedItem, Source
+from digest.prepare import Prepared, prepare_items, prepare_source
 from digest.sources import all_sources
 from digest.store import SourceState, Store
-from digest.urls import canonical_url
 
 log = logging.getLogger("digest")
+T = TypeVar("T")
 
 DEDUP_WINDOW = timedelta(days=30)
 """How far back a new article is compared with stored ones for near-duplicates."""
@@ -61,15 +70,20 @@ class CollectionReport:
 
 @dataclass(slots=True)
 class _Gathered:
-    """What a worker brings back from one source."""
+    """What a thread brings back from one source."""
 
     source: Source
-    collected: collect.Collected | None = None
+    raw: collect.RawSource | None = None
     articles: list[CollectedArticle] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     error: DigestError | None = None
     item_failures: list[Failure] = field(default_factory=list)
     full_text_failures: list[Failure] = field(default_factory=list)
+
+    def add(self, prepared: Prepared) -> None:
+        self.articles.extend(prepared.articles)
+        self.skipped.extend(prepared.skipped)
+        self.item_failures.extend(Failure(what, why) for what, why in prepared.failures)
 
 
 def new_fetcher(config: Config) -> Fetcher:
@@ -103,7 +117,10 @@ def collect_all(
     own_fetcher = fetcher is None
     http = fetcher or new_fetcher(config)
     try:
-        with ThreadPoolExecutor(max_workers=config.http.concurrency) as pool:
+        with (
+            _cpu_executor(config.collect.processes, len(sources)) as cpu,
+            ThreadPoolExecutor(max_workers=config.http.concurrency) as pool,
+        ):
             futures = {}
             for source in sources:
                 state = store.source_state(source.name)
@@ -111,9 +128,13 @@ def collect_all(
                     report.sources_deferred += 1
                     log.info("source %s deferred until %s", source.name, state.retry_after)
                     continue
-                seen = store.seen_guids(source.name)
-                futures[pool.submit(_gather, source, http, state, seen, config)] = source
-            for done, future in enumerate(as_completed(futures), start=1):
+                seen = frozenset(store.seen_guids(source.name))
+                language = source.language or config.digest.language
+                job = pool.submit(_gather, source, http, state, seen, language, cpu)
+                futures[job] = source
+            # Results are stored in source order, whatever order they arrive in, so that
+            # the first source listed is the one whose copy of a shared story is kept.
+            for done, future in enumerate(futures, start=1):
                 _record(store, index, future.result(), now=now, report=report)
                 if progress is not None:
                     progress(done, len(futures), futures[future].name)
@@ -123,41 +144,63 @@ def collect_all(
     return report
 
 
+PROCESSES_FROM = 10
+"""With ``[collect] processes = 0`` (automatic), this many sources or more get worker
+processes; fewer are prepared in their threads, sparing the processes' start-up."""
+
+
+class _InlineExecutor(Executor):
+    """Runs each job at once in the submitting thread."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to whoever reads the result, as a pool does
+            future.set_exception(exc)
+        return future
+
+
+def _cpu_executor(processes: int, sources: int) -> Executor:
+    """Worker processes for the CPU-bound work, or the inline executor."""
+    count = processes or ((os.cpu_count() or 1) if sources >= PROCESSES_FROM else 1)
+    if count <= 1:
+        return _InlineExecutor()
+    # "spawn": a forked child of a threaded process can inherit a held lock.
+    return ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn"))
+
+
 def _gather(
-    source: Source, fetcher: Fetcher, state: SourceState, seen: set[str], config: Config
+    source: Source,
+    fetcher: Fetcher,
+    state: SourceState,
+    seen: frozenset[str],
+    language: str,
+    cpu: Executor,
 ) -> _Gathered:
     """Read one source and prepare its new items; never raises for a bad source or item."""
     gathered = _Gathered(source)
     try:
-        gathered.collected = collect.collect_source(
+        raw = collect.read_source(
             source, fetcher, etag=state.etag, last_modified=state.last_modified
         )
+        gathered.raw = raw
+        if raw.not_modified:
+            return gathered
+        prepared = cpu.submit(prepare_source, raw, seen, language).result()
     except DigestError as exc:
         gathered.error = exc
         return gathered
-    for item in gathered.collected.items:
-        if item.guid in seen:
-            continue
-        seen.add(item.guid)  # a feed listing one entry twice yields it once
-        if collect.needs_full_text(item, source.full_text):
-            try:
-                item = collect.fetch_full_text(item, source, fetcher)
-            except DigestError as exc:  # keep the teaser: something beats nothing
-                gathered.full_text_failures.append(Failure(item.url, str(exc)))
+    gathered.add(prepared)
+    pages: list[FeedItem] = []
+    for teaser in prepared.waiting:
         try:
-            article = article_from_item(item, language=source.language or config.digest.language)
-        except DigestError as exc:
-            gathered.item_failures.append(Failure(item.url or item.guid, str(exc)))
-            gathered.skipped.append(item.guid)
-            continue
-        gathered.articles.append(
-            CollectedArticle(
-                guid=item.guid,
-                article=article,
-                content_hash=content_hash(article.text),
-                simhash=fingerprint.simhash(article.text),
-            )
-        )
+            pages.append(collect.fetch_full_text(teaser, source, fetcher))
+        except DigestError as exc:  # keep the teaser: something beats nothing
+            gathered.full_text_failures.append(Failure(teaser.url, str(exc)))
+            pages.append(teaser)
+    if pages:
+        gathered.add(cpu.submit(prepare_items, pages, language).result())
     return gathered
 
 
@@ -173,7 +216,7 @@ def _record(
     for failure in gathered.full_text_failures:
         log.warning("full text of %s not fetched, keeping the feed's text: %s", *_pair(failure))
     report.full_text_failures.extend(gathered.full_text_failures)
-    if gathered.error is not None or gathered.collected is None:
+    if gathered.error is not None or gathered.raw is None:
         error = gathered.error
         until = error.until if isinstance(error, RetryLater) else None
         log.warning("source %s failed: %s", name, error)
@@ -182,8 +225,8 @@ def _record(
         store.record_fetch(name, when=now, status=status, error=str(error), retry_after=until)
         return
     report.sources_read += 1
-    collected = gathered.collected
-    if collected.not_modified:
+    raw = gathered.raw
+    if raw.not_modified:
         report.sources_unchanged += 1
         store.record_fetch(name, when=now, status="not modified")
         return
@@ -204,51 +247,9 @@ def _record(
     report.item_failures.extend(gathered.item_failures)
     status = f"ok, {len(gathered.item_failures)} items failed" if gathered.item_failures else "ok"
     store.record_fetch(
-        name, when=now, status=status, etag=collected.etag, last_modified=collected.last_modified
+        name, when=now, status=status, etag=raw.etag, last_modified=raw.last_modified
     )
 
 
 def _pair(failure: Failure) -> tuple[str, str]:
     return failure.what, failure.reason
-
-
-def article_from_item(item: FeedItem, *, language: str | None = None) -> Article:
-    """Turn a raw item into an article with clean text. Raises `ExtractError`."""
-    if item.is_full_page:
-        page = extract.extract_article(item.content, item.url or None)
-        url = page.url if page.url.startswith(("http://", "https://")) else item.url
-        article = replace(page, url=url or item.url, title=page.title or item.title)
-    else:
-        if item.content_type == "html":
-            text = cleanup.html_to_text(item.content)
-        elif item.content_type == "markdown":
-            text = cleanup.markdown_to_text(item.content)
-        else:
-            text = item.content
-        article = Article(url=item.url, title=item.title, text=cleanup.clean_text(text))
-    if not article.text.strip():
-        raise ExtractError(f"{item.url or item.guid} has no article text.")
-    return replace(
-        article,
-        url=canonical_url(article.url),
-        source=item.source,
-        guid=item.guid,
-        title=article.title or item.title or _title_from_text(article.text),
-        published=article.published or item.published,
-        author=article.author or item.author,
-        language=article.language or language,
-    )
-
-
-_WORDS = re.compile(r"\w+")
-
-
-def content_hash(text: str) -> str:
-    """A fingerprint of an article's words, blind to case, spacing and punctuation."""
-    words = " ".join(_WORDS.findall(text.lower()))
-    return hashlib.sha256(words.encode("utf-8")).hexdigest()
-
-
-def _title_from_text(text: str) -> str:
-    words = text.strip().split("\n", 1)[0].split()
-    return " ".join(words[:12]) + (" ..." if len(words) > 12 else "")

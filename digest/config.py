@@ -71,6 +71,13 @@ class HttpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CollectSettings:
+    """How collection uses the machine."""
+
+    processes: int = 0  # worker processes for parsing and cleaning; 0: automatic, 1: none
+
+
+@dataclass(frozen=True, slots=True)
 class SmtpSettings:
     """Where the `smtp` backend sends mail. The password comes from `password_env`."""
 
@@ -99,6 +106,7 @@ class Config:
     data_dir: Path
     digest: DigestSettings
     http: HttpSettings
+    collect: CollectSettings
     delivery: DeliverySettings
     smtp: SmtpSettings
     sources: tuple[Source, ...]
@@ -169,6 +177,7 @@ def parse(
 
     digest = checker.section(top, "digest", DigestSettings, _DIGEST_RULES)
     http = checker.section(top, "http", HttpSettings, _HTTP_RULES)
+    collect = checker.section(top, "collect", CollectSettings, _COLLECT_RULES)
     delivery = checker.section(top, "delivery", DeliverySettings, _DELIVERY_RULES)
     smtp = checker.section(top, "smtp", SmtpSettings, _SMTP_RULES)
     sources = checker.sources(top.get("sources", []))
@@ -181,6 +190,7 @@ def parse(
         data_dir=data_dir,
         digest=digest,
         http=http,
+        collect=collect,
         delivery=delivery,
         smtp=smtp,
         sources=sources,
@@ -213,7 +223,9 @@ def _data_dir(checker: Checker, value: Any) -> Path:
 
 
 _TEXT = of_type(str, "text")
-_TOP_KEYS = ("data_dir", "digest", "http", "delivery", "smtp", "sources", "subscribers")
+_TOP_KEYS = (
+    "data_dir", "digest", "http", "collect", "delivery", "smtp", "sources", "subscribers",
+)  # fmt: skip
 _DIGEST_RULES: dict[str, Rule] = {
     "title": _TEXT,
     "sentences": positive(int, "a whole number"),
@@ -233,6 +245,7 @@ _HTTP_RULES: dict[str, Rule] = {
     "per_host": positive(int, "a whole number"),
     "max_retry_wait": of_type(float, "a number of seconds"),
 }
+_COLLECT_RULES: dict[str, Rule] = {"processes": of_type(int, "a whole number")}
 _DELIVERY_RULES: dict[str, Rule] = {
     "backend": choice("file", "smtp"),
     "sender": address,

@@ -48,6 +48,9 @@ class RetryLater(FetchError):
         super().__init__(message)
         self.until = until
 
+    def __reduce__(self) -> tuple[type[RetryLater], tuple[str, datetime]]:
+        return RetryLater, (str(self), self.until)
+
 
 class BlockedAddress(Exception):
     """A host resolved to an address the guard does not allow."""

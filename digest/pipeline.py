@@ -18,18 +18,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from digest import collect, render, summarize
-from digest.collection import (
-    CollectionReport,
-    Failure,
-    Progress,
-    article_from_item,
-    collect_all,
-    new_fetcher,
-)
+from digest.collection import CollectionReport, Failure, Progress, collect_all, new_fetcher
 from digest.config import Config
 from digest.deliver import deliver
 from digest.errors import ConfigError, DigestError
 from digest.models import Delivery, Digest, Subscriber, Summary
+from digest.prepare import article_from_item
 from digest.store import Store, StoredArticle
 
 log = logging.getLogger("digest")

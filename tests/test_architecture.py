@@ -34,13 +34,14 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"errors", "models"},
     # the list of sources, and the collection pass: every source into the store
     "sources": {"errors", "models", "config", "opml", "store", "urls"},
+    "prepare": {"errors", "models", "collect", "cleanup", "extract", "fingerprint", "urls"},
     "collection": {
-        "errors", "models", "config", "collect", "fetch", "cleanup", "extract",
-        "fingerprint", "urls", "sources", "store",
+        "errors", "models", "config", "collect", "fetch", "fingerprint", "prepare", "sources",
+        "store",
     },
     "pipeline": {
-        "errors", "models", "config", "collection", "collect", "summarize", "render",
-        "deliver", "store", "__init__",
+        "errors", "models", "config", "collection", "collect", "prepare", "summarize",
+        "render", "deliver", "store", "__init__",
     },
     "scheduler": {"config", "pipeline", "store", "errors", "models"},
     "__init__": set(),

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from digest.collect import (
-    collect_source,
+    read_source,
+    source_items,
     decode_html,
     fetch_full_text,
     load_document,
@@ -74,25 +75,25 @@ def test_local_feed_file_is_parsed(tmp_path: Path) -> None:
     path = tmp_path / "feed.xml"
     path.write_bytes(RSS)
     with Fetcher() as fetcher:
-        collected = collect_source(Source("f", SourceKind.FEED, str(path)), fetcher)
-    assert len(collected.items) == 2
+        raw = read_source(Source("f", SourceKind.FEED, str(path)), fetcher)
+    assert len(source_items(raw)) == 2
 
 
 def test_remote_feed_uses_conditional_get(http_server: HttpServer) -> None:
     http_server.routes["/feed.xml"] = Route(RSS, headers={"ETag": '"v1"'})
     source = Source("f", SourceKind.FEED, http_server.url("/feed.xml"))
     with Fetcher() as fetcher:
-        first = collect_source(source, fetcher)
-        second = collect_source(source, fetcher, etag=first.etag)
-    assert len(first.items) == 2 and first.etag == '"v1"'
-    assert second.not_modified and second.items == ()
+        first = read_source(source, fetcher)
+        second = read_source(source, fetcher, etag=first.etag)
+    assert len(source_items(first)) == 2 and first.etag == '"v1"'
+    assert second.not_modified and source_items(second) == []
 
 
 def test_a_page_source_is_one_item(http_server: HttpServer) -> None:
     http_server.routes["/story"] = Route(b"<html><body><p>Hi</p></body></html>", "text/html")
     source = Source("p", SourceKind.PAGE, http_server.url("/story"))
     with Fetcher() as fetcher:
-        (page,) = collect_source(source, fetcher).items
+        (page,) = source_items(read_source(source, fetcher))
     assert page.is_full_page and page.guid == source.location
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from digest import config as config_module
-from digest.collection import article_from_item, collect_all, content_hash
+from digest.collection import collect_all
+from digest.prepare import article_from_item, content_hash
 from digest.models import FeedItem
 from digest.store import Store
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from digest import config as config_module
-from digest.collection import content_hash
+from digest.prepare import content_hash
 from digest.errors import ConfigError
 from digest.models import Source, SourceKind, Subscriber
 from digest.pipeline import run_once
