@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,24 @@ def test_article_from_item_cleans_feed_html() -> None:
 def test_content_hash_ignores_case_spacing_and_punctuation() -> None:
     assert content_hash("Hello,  World!\n") == content_hash("hello world")
     assert content_hash("hello world") != content_hash("hello there")
+
+
+def test_worker_processes_prepare_the_same_articles(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    """With [collect] processes = 2, parsing and cleaning run in worker processes."""
+    http_server.routes["/rss"] = Route(RSS)
+    http_server.routes["/atom"] = Route(ATOM, "application/atom+xml")
+    sources = [
+        {"name": "RSS", "url": http_server.url("/rss"), "full_text": "never"},
+        {"name": "Atom", "url": http_server.url("/atom"), "full_text": "never"},
+    ]
+    inline = replace(make_config(tmp_path, sources), data_dir=tmp_path / "inline")
+    pooled = replace(
+        config_module.parse({"sources": sources, "collect": {"processes": 2}}, base=tmp_path),
+        data_dir=tmp_path / "pooled",
+    )
+    _, expected = collect(inline)
+    report, articles = collect(pooled)
+    assert report.new_articles == 3
+    assert [a.article for a in articles] == [a.article for a in expected]
