@@ -23,9 +23,23 @@ MIN_WORDS = 40  # shorter texts are too small to fingerprint reliably
 _WORD = re.compile(r"\w+")
 
 
+def fingerprints(text: str) -> tuple[str, int | None]:
+    """Both fingerprints of a text, from one pass over its words.
+
+    The first is exact: a SHA-256 of the words, blind to case, spacing and punctuation.
+    The second is the `simhash` (None for a text too short to tell).
+    """
+    words = _WORD.findall(text.casefold())
+    exact = hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+    return exact, _simhash(words)
+
+
 def simhash(text: str) -> int | None:
     """A 64-bit SimHash of the text's word shingles, or None for a text too short to tell."""
-    words = _WORD.findall(text.casefold())
+    return _simhash(_WORD.findall(text.casefold()))
+
+
+def _simhash(words: list[str]) -> int | None:
     if len(words) < MIN_WORDS:
         return None
     known = _WORD_HASHES.get

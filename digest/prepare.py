@@ -7,8 +7,6 @@ the network waits happen in threads.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -60,14 +58,8 @@ def prepare_items(items: Iterable[FeedItem], language: str) -> Prepared:
             failures.append((item.url or item.guid, str(exc)))
             skipped.append(item.guid)
             continue
-        articles.append(
-            CollectedArticle(
-                guid=item.guid,
-                article=article,
-                content_hash=content_hash(article.text),
-                simhash=fingerprint.simhash(article.text),
-            )
-        )
+        exact, near = fingerprint.fingerprints(article.text)
+        articles.append(CollectedArticle(item.guid, article, exact, near))
     return Prepared(tuple(articles), tuple(skipped), tuple(failures))
 
 
@@ -99,13 +91,9 @@ def article_from_item(item: FeedItem, *, language: str | None = None) -> Article
     )
 
 
-_WORDS = re.compile(r"\w+")
-
-
 def content_hash(text: str) -> str:
     """A fingerprint of an article's words, blind to case, spacing and punctuation."""
-    words = " ".join(_WORDS.findall(text.lower()))
-    return hashlib.sha256(words.encode("utf-8")).hexdigest()
+    return fingerprint.fingerprints(text)[0]
 
 
 def _title_from_text(text: str) -> str:
