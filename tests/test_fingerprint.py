@@ -6,11 +6,42 @@ import random
 
 from digest.fingerprint import MAX_DISTANCE, NearDuplicateIndex, fingerprints, simhash
 
-WORDS = (
-    "harbour board barrier storm surge homes town construction march years cost million "
-    "pounds flood agency council fishermen navigation design residents plans library "
-    "meeting january river bridge ferry island school team robot volunteers beach litter"
-).split()
+WORDS = [
+    "harbour",
+    "board",
+    "barrier",
+    "storm",
+    "surge",
+    "homes",
+    "town",
+    "construction",
+    "march",
+    "years",
+    "cost",
+    "million",
+    "pounds",
+    "flood",
+    "agency",
+    "council",
+    "fishermen",
+    "navigation",
+    "design",
+    "residents",
+    "plans",
+    "library",
+    "meeting",
+    "january",
+    "river",
+    "bridge",
+    "ferry",
+    "island",
+    "school",
+    "team",
+    "robot",
+    "volunteers",
+    "beach",
+    "litter",
+]
 
 
 def text(seed: int, words: int = 300) -> str:
