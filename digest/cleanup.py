@@ -1,69 +1,95 @@
 """Plain-text cleanup: feed HTML and Markdown to plain text, and page furniture removed.
 
 Pure: no I/O. `clean_text` is the last pass for every text digest keeps (web pages after
-extraction, feed content, local notes): it normalises whitespace, joins wrapped lines,
-keeps a repeated paragraph once and drops short page furniture, while keeping the article's
-own sentences intact. `html_to_text` and `markdown_to_text` turn feed-supplied HTML and
-Markdown notes into plain text and then run `clean_text`.
+extraction, feed content, ``.txt`` notes): it normalises whitespace, joins wrapped lines,
+drops page furniture and keeps a repeated paragraph once, while keeping the article's own
+sentences intact. `html_to_text` sanitises feed-supplied HTML with nh3 and converts it with
+html2text; `markdown_to_text` does the same for Markdown notes. Both end with `clean_text`.
+
+The furniture rules themselves live in `digest.furniture`. Every rule and pass was measured
+on the extraction dev set (``bench/extraction.py --rules``) and against the reference texts
+there: a rule that removed article text was narrowed or dropped.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 
 import html2text
+import nh3
 
-__all__ = ["clean_text", "html_to_text", "markdown_to_text", "text_key"]
+from digest import furniture
+
+__all__ = ["clean_text", "html_to_text", "markdown_to_text", "sanitize_html", "text_key"]
 
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u00ad]")
 _LIST_ITEM = re.compile(r"^(?:[-*+\u2022\u00b7\u2013\u2014]\s|\d{1,3}[.)]\s)")
-_SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f:;][\"'\u201d\u2019\u00bb)\]]*$")
 
-# Whole paragraphs that are page furniture, never article prose.
-_FURNITURE = re.compile(
-    r"^(?:advertisement|advertising|sponsored(?: content)?|open in (?:the )?app|"
-    r"share(?: (?:this|the))?(?: (?:article|story|post|page))?(?: (?:on|via) \w+)?|"
-    r"(?:subscribe|sign up|sign in|log ?in|register)(?: (?:now|today|here))?|"
-    r"(?:read|see|view|show|load) (?:more|all|the full (?:article|story)|comments?)|"
-    r"continue reading|back to top|skip to (?:main )?content|print(?: this (?:article|page))?|"
-    r"(?:\d+ )?comments?|leave a (?:comment|reply)|"
-    r"(?:listen to (?:this )?article|\d+ min(?:ute)?s? (?:read|listen))|"
-    r"reading time:? \d+ min(?:ute)?s?)[\s.:!…|»>-]*$",
-    re.IGNORECASE,
-)
-# A heading that opens a list of links to other stories.
-_RELATED_HEADING = re.compile(
-    r"^(?:related(?: (?:articles?|stories|posts|content|coverage|links|reading))?|"
-    r"recommended(?: for you)?|trending(?: now)?|most (?:read|popular|viewed|shared)\b.{0,30}|"
-    r"top stories|more (?:stories|news|articles|headlines)|more (?:from|on|in) [^.!?]{1,30}|"
-    r"you (?:may|might) also (?:like|enjoy)|(?:also|further) read(?:ing)?|read (?:next|also)|"
-    r"up next|what to read next|don'?t miss|see also|more|also)[\s:\u2026]*(?:\.\.\.)?$",
-    re.IGNORECASE,
-)
-# "Related: <headline>", "READ MORE: <headline>" and tag lines.
-_LABELLED_LINK = re.compile(
-    r"^(?:related|read more|see more|more|also read|read also|watch|recommended|"
-    r"tags|filed under|posted in|categories|topics)\s*:",
-    re.IGNORECASE,
-)
-_COPYRIGHT = re.compile(
-    r"^(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}))|all rights reserved", re.IGNORECASE
-)
-_PROMO_START = re.compile(
-    r"^(?:subscribe|sign[ -]?up|join|get|download|follow|like us|click|tap|register|"
-    r"want|don'?t forget)\b",
-    re.IGNORECASE,
-)
-_PROMO_WORD = re.compile(
-    r"newsletter|inbox|subscri|podcast|\b(?:our|the) app\b|"
-    r"\b(?:on|us on|our) (?:twitter|facebook|instagram|youtube|tiktok|linkedin|whatsapp|telegram)",
-    re.IGNORECASE,
-)
-_CLICK_HERE = re.compile(r"\bclick here (?:to|for)\b", re.IGNORECASE)
-_NAV_SEPARATOR = re.compile(r"\s+[|\u2022\u00b7\u00bb\u203a>/]\s+")
+
+def html_to_text(html: str) -> str:
+    """Turn a feed-supplied HTML fragment (RSS or Atom content) into clean plain text.
+
+    The HTML is sanitised first (`sanitize_html`), so scripts, styles, frames and form
+    controls never reach the text. Links keep their text but lose their address; emphasis
+    markers, images and other Markdown markup are removed; each list item becomes its own
+    paragraph. The result goes through `clean_text`.
+    """
+    converter = html2text.HTML2Text()
+    converter.body_width = 0  # never wrap: clean_text joins lines, wrapping only hurts
+    converter.ignore_links = True
+    converter.ignore_images = True
+    converter.ignore_emphasis = True
+    converter.unicode_snob = True
+    converter.ul_item_mark = "-"
+    converter.pad_tables = True  # "| a | b |" rows, rather than "a| b" and a ruler
+    return clean_text(_unmark(converter.handle(sanitize_html(html))))
+
+
+# Structure html2text needs for paragraphs, lists and tables; every other tag is unwrapped
+# (its text kept), and the tags below are removed together with everything inside them.
+_TEXT_TAGS = {
+    *("p", "br", "div", "span", "blockquote", "pre", "code", "hr", "article", "section"),
+    *("h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd"),
+    *("table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "figure", "figcaption"),
+    *("b", "strong", "i", "em"),
+}
+_REMOVED_TAGS = {
+    *("script", "style", "noscript", "template", "head", "title"),
+    *("iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math", "canvas"),
+    *("audio", "video", "form", "button", "select", "textarea"),
+}
+
+
+def sanitize_html(html: str) -> str:
+    """Feed HTML made safe to parse or render: text structure only, no attributes.
+
+    Scripts, styles, frames, embedded objects and form controls are removed with their
+    content; other unknown tags are unwrapped; comments and every attribute are dropped.
+    """
+    return nh3.clean(
+        html,
+        tags=_TEXT_TAGS,
+        clean_content_tags=_REMOVED_TAGS,
+        attributes={},
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Turn a Markdown document (a ``.md`` file) into clean plain text.
+
+    Links keep their text, images and link definitions are dropped, and emphasis, code,
+    heading, quote and list markup is removed; the result goes through `clean_text`.
+    """
+    text = _MD_LINK_DEFINITION.sub("", _MD_IMAGE.sub("", markdown))
+    text = _MD_EMPHASIS.sub(r"\2", _MD_LINK.sub(r"\1", text))
+    return clean_text(_unmark(text))
+
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _MD_QUOTE = re.compile(r"^(?:>\s?)+")
@@ -78,35 +104,6 @@ _MD_IMAGE = re.compile(r"!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])")
 _MD_LINK = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])")
 _MD_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+.*$", re.MULTILINE)
 _MD_EMPHASIS = re.compile(r"(?<![\w*\\])(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)(?<!\\)\1(?![\w*])")
-
-
-def html_to_text(html: str) -> str:
-    """Turn a feed-supplied HTML fragment (RSS or Atom content) into clean plain text.
-
-    Links keep their text but lose their address; emphasis markers, images and other
-    Markdown markup are removed; each list item becomes its own paragraph. The result
-    goes through `clean_text`, so paragraphs are separated by one blank line.
-    """
-    converter = html2text.HTML2Text()
-    converter.body_width = 0  # never wrap: clean_text joins lines, wrapping only hurts
-    converter.ignore_links = True
-    converter.ignore_images = True
-    converter.ignore_emphasis = True
-    converter.unicode_snob = True
-    converter.ul_item_mark = "-"
-    converter.pad_tables = True  # "| a | b |" rows, rather than "a| b" and a ruler
-    return clean_text(_unmark(converter.handle(html)))
-
-
-def markdown_to_text(markdown: str) -> str:
-    """Turn a Markdown document (a ``.md`` file) into clean plain text.
-
-    Links keep their text, images and link definitions are dropped, and emphasis, code,
-    heading, quote and list markup is removed; the result goes through `clean_text`.
-    """
-    text = _MD_LINK_DEFINITION.sub("", _MD_IMAGE.sub("", markdown))
-    text = _MD_EMPHASIS.sub(r"\2", _MD_LINK.sub(r"\1", text))
-    return clean_text(_unmark(text))
 
 
 def _unmark(markdown: str) -> str:
@@ -126,33 +123,24 @@ def _unmark(markdown: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Normalise plain text into paragraphs and drop obvious page furniture.
+    """Normalise plain text into paragraphs and drop page furniture.
 
-    Whitespace is normalised, the wrapped lines of a paragraph are joined (list items
-    and table rows stay apart), a paragraph repeated verbatim is kept once, and short
-    furniture is dropped: banners ("Advertisement", "Open in App", share and subscribe
-    prompts), "Related"/"Read more" headings with the link list under them, tag lines,
-    copyright lines and menu-like lines. A paragraph that reads as an ordinary sentence
-    is kept. Returns paragraphs separated by one blank line, or ``""``.
+    Whitespace is normalised and the wrapped lines of a paragraph are joined (list items,
+    table rows and menu entries stay apart). Dropped: banners ("Advertisement", "Open in
+    App", share and subscribe prompts), "Related"/"Read more" headings with the link list
+    under them and "Read more: <headline>" lines, tag lines, copyright lines, disclaimers,
+    agency credits ("(Reporting by ...)", "AP contributed to this report", also at the end
+    of a paragraph), media placeholders ("Image caption", "Scroll down for video"), author
+    contact lines, time stamps, menus (a separator-joined line, or a run of three or more
+    short entries that opens or closes the text), and a paragraph repeated verbatim or
+    nearly so (the later copy, or the shorter teaser of a longer paragraph). Paragraphs
+    that read as the article's own sentences are kept; `digest.furniture` has the rules.
+    Idempotent. Returns paragraphs separated by one blank line, or "".
     """
-    kept: list[str] = []
-    seen: set[str] = set()
-    in_related_list = False
-    for paragraph in _paragraphs(text):
-        if in_related_list and _looks_like_link_title(paragraph):
-            continue
-        in_related_list = False
-        if _RELATED_HEADING.match(paragraph):
-            in_related_list = True
-            continue
-        if _is_furniture(paragraph):
-            continue
-        key = text_key(paragraph)
-        if key in seen and _is_prose(paragraph):
-            continue
-        seen.add(key)
-        kept.append(paragraph)
-    return "\n\n".join(kept)
+    paragraphs = list(_paragraphs(text))
+    for step in PASSES.values():
+        paragraphs = step(paragraphs)
+    return "\n\n".join(paragraphs)
 
 
 def _paragraphs(text: str) -> Iterator[str]:
@@ -162,8 +150,11 @@ def _paragraphs(text: str) -> Iterator[str]:
         lines = [
             line for line in (_SPACES.sub(" ", raw).strip() for raw in block.split("\n")) if line
         ]
-        if len(lines) > 1 and _RELATED_HEADING.match(lines[0]):
-            # A heading over a list of links: keep the lines apart so the list can be dropped.
+        if len(lines) > 1 and (
+            furniture.is_related_heading(lines[0])
+            or (len(lines) >= 3 and all(map(furniture.is_menu_entry, lines)))
+        ):
+            # A heading over a list of links, or a menu: keep the lines apart.
             yield from lines
             continue
         current: list[str] = []
@@ -181,50 +172,125 @@ def _is_table_row(line: str) -> bool:
     return line.startswith("|") or line.count(" | ") >= 2
 
 
-def _is_furniture(paragraph: str) -> bool:
-    words = len(paragraph.split())
-    if _FURNITURE.match(paragraph):
-        return True
-    if words <= 25 and _LABELLED_LINK.match(paragraph):
-        return True
-    if words <= 30 and _COPYRIGHT.search(paragraph):
-        return True
-    if words <= 30 and _CLICK_HERE.search(paragraph):
-        return True
-    if words <= 30 and _PROMO_START.match(paragraph) and _PROMO_WORD.search(paragraph):
-        return True
-    return _is_menu(paragraph)
+def _drop_related_lists(paragraphs: list[str]) -> list[str]:
+    """Drop a "Related stories" heading and the headlines listed under it."""
+    kept: list[str] = []
+    in_list = False
+    for paragraph in paragraphs:
+        if in_list and furniture.is_link_title(paragraph):
+            continue
+        in_list = furniture.is_related_heading(paragraph)
+        if not in_list:
+            kept.append(paragraph)
+    return kept
 
 
-def _is_menu(paragraph: str) -> bool:
-    """True for a breadcrumb or menu line: three or more short items between separators."""
-    if paragraph.startswith("|") or _SENTENCE_END.search(paragraph):
-        return False
-    items = _NAV_SEPARATOR.split(paragraph)
-    return len(items) >= 3 and all(0 < len(item.split()) <= 3 for item in items)
+def _drop_furniture(paragraphs: list[str]) -> list[str]:
+    rules = tuple(furniture.RULES.values())
+    return [
+        p
+        for p in paragraphs
+        if p.count(" ") >= furniture.MAX_WORDS or not any(rule(p) for rule in rules)
+    ]
 
 
-def _looks_like_link_title(paragraph: str) -> bool:
-    """A line of a related-stories list: a short headline, not a sentence."""
-    return len(paragraph.split()) <= 20 and not _SENTENCE_END.search(paragraph.rstrip("|").strip())
+def _strip_trailing_credits(paragraphs: list[str]) -> list[str]:
+    stripped = map(furniture.strip_trailing_credit, paragraphs)
+    return [paragraph for paragraph in stripped if paragraph]
 
 
-def _is_prose(paragraph: str) -> bool:
-    """Long enough, and sentence-like enough, that a verbatim repeat is an accident.
+def _drop_edge_menus(paragraphs: list[str]) -> list[str]:
+    """Drop a run of three or more menu entries that opens or closes the text.
+
+    Inside an article such runs are real lists (ingredients, product names), so only a
+    run at the very start or the very end goes, and only when prose remains.
+    """
+    start, stop = 0, len(paragraphs)
+    while start < stop and furniture.is_menu_entry(paragraphs[start]):
+        start += 1
+    while stop > start and furniture.is_menu_entry(paragraphs[stop - 1]):
+        stop -= 1
+    if start == stop:
+        return paragraphs
+    return paragraphs[start if start >= 3 else 0 : stop if len(paragraphs) - stop >= 3 else None]
+
+
+_REPEAT_JACCARD = 0.8  # near-verbatim copies of about the same length
+_REPEAT_CONTAINMENT = 0.9  # a teaser or pull quote inside a longer paragraph
+
+
+def _drop_repeats(paragraphs: list[str]) -> list[str]:
+    """Keep a prose paragraph once when it is repeated verbatim or nearly so.
+
+    Paragraphs are compared as sets of word triples. A paragraph that is a near copy of an
+    earlier kept one (Jaccard >= 0.8) or 90% contained in it goes; an earlier kept
+    paragraph 90% contained in a longer, later one was its teaser (a lead in a summary
+    box, a pull quote) and goes instead, so the full text stays once. A teaser may be cut
+    off mid-sentence; otherwise only prose counts: labels and list entries may repeat.
+    """
+    kept: list[str | None] = []
+    shingle_sets: dict[int, frozenset[tuple[str, ...]]] = {}
+    prose: set[int] = set()
+    index: dict[tuple[str, ...], list[int]] = {}  # shingle -> the paragraphs with it
+    for paragraph in paragraphs:
+        here = len(kept)
+        kept.append(paragraph)
+        if not _is_prose(paragraph, teaser=True):
+            continue
+        words = _WORD.findall(paragraph.casefold())
+        new = frozenset(zip(words, words[1:], words[2:], strict=False)) or frozenset([tuple(words)])
+        shingle_sets[here] = new
+        common: Counter[int] = Counter()
+        for shingle in new:  # look up and index in one pass: this loop is the hot spot
+            holders = index.get(shingle)
+            if holders is None:
+                index[shingle] = [here]
+            else:
+                common.update(i for i in holders if kept[i] is not None)
+                holders.append(here)
+        if not _is_prose(paragraph):
+            continue  # a cut-off teaser: it may go for a later paragraph, never the reverse
+        prose.add(here)
+        if any(
+            n >= _REPEAT_CONTAINMENT * len(new)
+            or n >= _REPEAT_JACCARD * (len(new) + len(shingle_sets[i]) - n)
+            for i, n in common.items()
+            if i in prose
+        ):
+            kept[here] = None
+            continue
+        for i, n in common.items():
+            if n >= _REPEAT_CONTAINMENT * len(shingle_sets[i]):
+                kept[i] = None
+    return [paragraph for paragraph in kept if paragraph is not None]
+
+
+def _is_prose(paragraph: str, *, teaser: bool = False) -> bool:
+    """Long enough, and sentence-like enough, that a repeat is an accident.
 
     Labels and list entries ("Meal 1", "Containers: 1 Green, 1 Red, 1 tsp.") legitimately
-    repeat in tables and lists, so only paragraphs that read like running text are
-    de-duplicated: several words, a sentence ending, and mostly lower-case words (in
-    scripts that have case).
+    repeat in tables and lists, so only paragraphs that read like running text count:
+    several words, a sentence ending (not asked of a ``teaser``, which may be cut off), and
+    mostly lower-case words (in scripts with case).
     """
-    words = paragraph.split()
-    if (len(words) < 8 and len(paragraph) < 60) or not _SENTENCE_END.search(paragraph):
+    if len(paragraph) < 60 and paragraph.count(" ") < 7:
         return False
-    lower = sum(1 for word in words if word[:1].islower())
-    upper = sum(1 for word in words if word[:1].isupper())
-    return 2 * lower >= upper
+    if not teaser and not furniture.ends_sentence(paragraph):
+        return False
+    initials = "".join([word[0] for word in paragraph.split()])
+    return 2 * sum(map(str.islower, initials)) >= sum(map(str.isupper, initials))
 
 
 def text_key(text: str) -> str:
     """A comparison key for a text: its words, case-folded, single-spaced."""
     return " ".join(_WORD.findall(text.casefold()))
+
+
+# The passes of `clean_text`, in order; named so that the benchmark can measure each one.
+PASSES: dict[str, Callable[[list[str]], list[str]]] = {
+    "trailing credit": _strip_trailing_credits,
+    "related list": _drop_related_lists,
+    "furniture": _drop_furniture,
+    "edge menu": _drop_edge_menus,
+    "repeat": _drop_repeats,
+}

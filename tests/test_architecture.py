@@ -24,8 +24,10 @@ ALLOWED: dict[str, set[str]] = {
     "urls": set(),
     "fingerprint": set(),
     # extraction stage
-    "cleanup": set(),
-    "extract": {"errors", "models", "cleanup"},
+    "furniture": set(),
+    "cleanup": {"furniture"},
+    "language": set(),
+    "extract": {"errors", "models", "cleanup", "language"},
     # summarisation stage
     "tokenizer": set(),
     "summarize": {"errors", "models", "tokenizer"},

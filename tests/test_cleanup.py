@@ -1,4 +1,5 @@
-"""Tests for digest.cleanup: feed HTML and Markdown to plain text, and furniture removal."""
+"""Tests for digest.cleanup (feed HTML and Markdown to plain text, furniture and repeats
+removed) and for the rules of digest.furniture, each both ways."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.cleanup import clean_text, html_to_text, markdown_to_text
+from digest import furniture
+from digest.cleanup import clean_text, html_to_text, markdown_to_text, sanitize_html
 
 PAGES = Path(__file__).parent / "data" / "pages"
 
@@ -116,3 +118,278 @@ def test_clean_text_cases(text: str, expected: str) -> None:
 )
 def test_clean_text_keeps_real_sentences(sentence: str) -> None:
     assert clean_text(f"Intro.\n\n{sentence}\n\nOutro.") == f"Intro.\n\n{sentence}\n\nOutro."
+
+
+# --- furniture and repeats: the issue's acceptance page, then each rule both ways ----------
+
+BODY = (
+    "Repairs to the eastern harbour wall, damaged in the February storms, will begin on the "
+    "third of June and last about ten weeks, the port authority said on Monday.\n\n"
+    "Engineers found that two sections of the wall had lost most of their facing stones, and "
+    "that water was seeping into the rubble core behind them.\n\n"
+    "The work will close the eastern pier to walkers, but fishing boats will still be able to "
+    "land their catch at the western quay, which was not damaged.\n\n"
+    '"We would rather close the pier for one summer than lose the wall in the next storm," '
+    "said Alan Pryce, the harbour master.\n\n"
+    "The authority expects the repairs to cost about four hundred thousand pounds, most of it "
+    "paid from the national coastal resilience fund."
+)
+
+
+def test_clean_text_keeps_only_the_article_body_of_a_text_page() -> None:
+    """Menus, "Open in App", a repeated lead, "Read more:" lines, tags, a disclaimer,
+    a related-stories list and a footer menu go; the body stays, the lead once."""
+    assert clean_text(page("furniture.txt")) == BODY
+
+
+def test_clean_text_is_idempotent() -> None:
+    once = clean_text(page("furniture.txt"))
+    assert clean_text(once) == once
+
+
+INTRO = "The council met on Tuesday evening in the old town hall."
+OUTRO = "The next meeting will be held in September, the clerk said."
+
+# (rule, furniture that rule drops, a real sentence that looks like it and is kept)
+RULE_CASES = [
+    ("banner", "Open in App", "Open in April, the market sells fish and bread."),
+    ("banner", "Advertisement", "Advertisements for the fair went up last week."),
+    (
+        "read-more line",
+        "Read more: Flood warnings issued for the valley",
+        "Read more carefully, the examiner said, and you will see it.",
+    ),
+    (
+        "tag line",
+        "Tags: floods, bridges, council",
+        "Tagging sharks helped the scientists follow them for years.",
+    ),
+    ("copyright", "© 2026 Reuters", "Copyright law was last changed in 1988."),
+    (
+        "copyright",
+        "copyright Inexhibit 2019 - ISSN: 2283-5474",
+        "Copyright holders will be paid from May.",
+    ),
+    (
+        "promotion",
+        "Sign up for our newsletter and get the headlines in your inbox.",
+        "Subscribers will pay more from May.",
+    ),
+    (
+        "promotion",
+        "If you enjoyed this article, we have a proposition for you: join our members.",
+        "If you enjoyed this summer's heatwave, wait for August.",
+    ),
+    (
+        "disclaimer",
+        "This article is for informational purposes only and does not constitute investment "
+        "advice.",
+        "The data was released for informational purposes only, the agency said.",
+    ),
+    (
+        "disclaimer",
+        "The views expressed in this article are the author's own.",
+        "The views expressed by residents at the meeting were mixed.",
+    ),
+    (
+        "disclaimer",
+        "This story has been corrected to show that the bridge opened in 1998.",
+        "This story has been told by three generations of fishermen.",
+    ),
+    (
+        "agency credit",
+        "(Reporting by Jane Doe in London; Editing by John Smith)",
+        "Reporting by the BBC found that three councils had overspent.",
+    ),
+    (
+        "agency credit",
+        "Additional reporting by Joseph Hudak",
+        "Additional reporting by the Guardian and the Observer revealed that the minister had "
+        "known about the payments for months.",
+    ),
+    (
+        "agency credit",
+        "The Associated Press contributed to this report.",
+        "Three agencies contributed to this report's findings, the minister said.",
+    ),
+    ("agency credit", "SOURCE: Al Jazeera News", "Sources: the council's own figures show a rise."),
+    (
+        "media placeholder",
+        "Media playback is not supported on this device",
+        "Media coverage of the trial was not allowed, the court said.",
+    ),
+    (
+        "media placeholder",
+        "Image caption Firefighters worked through the night",
+        "Image captions were added by volunteers, the museum said.",
+    ),
+    (
+        "media placeholder",
+        "Scroll down for video",
+        "Scroll down the page to find the form, the instructions said.",
+    ),
+    (
+        "author contact",
+        "Have a tip? Amy Kuperinsky may be reached at akuperinsky@example.com. Follow her on "
+        "Twitter @AmyKup.",
+        "Fans who follow her on Twitter saw the message first.",
+    ),
+    ("time stamp", "Updated at 1:23 p.m.", "Updated figures were published on Monday."),
+    ("menu line", "Home | News | Sport | Weather", "Rain | Sun | Snow: the forecast changed."),
+]
+CASE_IDS = [case[0] for case in RULE_CASES]
+
+
+def test_every_furniture_rule_has_cases() -> None:
+    assert {case[0] for case in RULE_CASES} == set(furniture.RULES)
+
+
+@pytest.mark.parametrize(("rule", "line", "sentence"), RULE_CASES, ids=CASE_IDS)
+def test_clean_text_drops_furniture(rule: str, line: str, sentence: str) -> None:
+    assert furniture.RULES[rule](line)
+    assert clean_text(f"{INTRO}\n\n{line}\n\n{OUTRO}") == f"{INTRO}\n\n{OUTRO}"
+
+
+@pytest.mark.parametrize(("rule", "line", "sentence"), RULE_CASES, ids=CASE_IDS)
+def test_clean_text_keeps_the_sentence_that_looks_like_furniture(
+    rule: str, line: str, sentence: str
+) -> None:
+    text = f"{INTRO}\n\n{sentence}\n\n{OUTRO}"
+    assert not any(check(sentence) for check in furniture.RULES.values())
+    assert clean_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "The mayor resigned on Friday. (Reporting by Jane Doe; Editing by John Smith)",
+            "The mayor resigned on Friday.",
+        ),
+        (
+            "Rescuers worked through the night. CNN's Dan Rivers contributed to this report.",
+            "Rescuers worked through the night.",
+        ),
+        ("The police arrived at noon. Scroll down for video", "The police arrived at noon."),
+        (
+            "Reporting by the BBC found that three councils had overspent.",
+            "Reporting by the BBC found that three councils had overspent.",
+        ),
+    ],
+)
+def test_clean_text_strips_a_credit_appended_to_a_paragraph(text: str, expected: str) -> None:
+    assert clean_text(text) == expected
+
+
+def test_clean_text_drops_related_lists_under_a_heading() -> None:
+    text = (
+        f"{INTRO}\n\nMore from Sport\n- Ten walks to try this spring\n- Five cafés to visit"
+        f"\n\n{OUTRO}"
+    )
+    assert clean_text(text) == f"{INTRO}\n\n{OUTRO}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Home\nNews\nSport\nWeather\n\n{INTRO}\n\n{OUTRO}",  # a menu before the article
+        f"{INTRO}\n\n{OUTRO}\n\nAbout us\n\nContact\n\nPrivacy policy",  # a footer menu
+    ],
+)
+def test_clean_text_drops_a_menu_at_either_end(text: str) -> None:
+    assert clean_text(text) == f"{INTRO}\n\n{OUTRO}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{INTRO}\n\nFlour\n\nButter\n\nSugar\n\n{OUTRO}",  # a list inside the article
+        f"{INTRO}\n\n{OUTRO}\n\nFlour\n\nbutter\n\nsugar",  # a list that ends it, in lower case
+        "Flour\n\nButter\n\nSugar",  # nothing but a list: nothing to tell it from
+    ],
+)
+def test_clean_text_keeps_short_lines_that_are_not_a_menu(text: str) -> None:
+    assert clean_text(text) == text
+
+
+LEAD = (
+    "The harbour ferry between the old town and the island resumed its service on Tuesday "
+    "after three months in dry dock."
+)
+SECOND = "The operator said the crossing now takes twelve minutes instead of fifteen."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"{LEAD}\n\n{SECOND}\n\n{LEAD}", f"{LEAD}\n\n{SECOND}"),  # a later verbatim copy
+        (  # a near-verbatim copy: other punctuation and case
+            f"{LEAD}\n\n{SECOND}\n\n{LEAD.replace(' after', ' -- After')}",
+            f"{LEAD}\n\n{SECOND}",
+        ),
+        (  # a near-verbatim copy of a longer paragraph: one word changed
+            f"{LEAD} {SECOND}\n\nTickets cost the same.\n\n"
+            f"{LEAD.replace('Tuesday', 'Wednesday')} {SECOND}",
+            f"{LEAD} {SECOND}\n\nTickets cost the same.",
+        ),
+        (  # a truncated teaser before the full lead: the teaser goes, the lead stays first
+            f"{LEAD[:80]}…\n\nBy Sam Okafor\n\n{LEAD}\n\n{SECOND}",
+            f"By Sam Okafor\n\n{LEAD}\n\n{SECOND}",
+        ),
+        (  # a teaser cut off mid-sentence, without an ellipsis
+            f"{LEAD[:90]}\n\n{LEAD}\n\n{SECOND}",
+            f"{LEAD}\n\n{SECOND}",
+        ),
+        (  # a pull quote repeating a sentence of an earlier paragraph
+            f"{LEAD} {SECOND}\n\n{SECOND}\n\nTickets cost the same as last year.",
+            f"{LEAD} {SECOND}\n\nTickets cost the same as last year.",
+        ),
+    ],
+    ids=["verbatim", "punctuation-and-case", "one-word", "teaser", "cut-teaser", "pull-quote"],
+)
+def test_clean_text_keeps_a_repeated_paragraph_once(text: str, expected: str) -> None:
+    assert clean_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a summary sentence that shares most of its words with the paragraph it sums up
+        "Setting a regular eating schedule and sticking to it is one of the most effective "
+        "ways to overcome binge eating.\n\nTry setting a regular eating schedule and sticking "
+        "to it.",
+        # a heading made of the lead's first words is a heading, not a teaser
+        "Harbour Ferry Between The Old Town And The Island Resumes\n\n" + LEAD,
+        # two sentences built on the same pattern
+        "The northern line will close for repairs on Monday, the operator said.\n\n"
+        "The southern line will close for repairs on Friday, the council said.",
+    ],
+)
+def test_clean_text_keeps_similar_but_different_paragraphs(text: str) -> None:
+    assert clean_text(text) == text
+
+
+# --- feed HTML is sanitised before html2text sees it -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>Body text.</p><script>alert('x')</script>",
+        "<p>Body text.</p><style>p { color: red }</style>",
+        "<p>Body text.</p><iframe src='https://evil.example'>Frame fallback</iframe>",
+        "<p>Body text.</p><noscript>Enable JavaScript</noscript>",
+        "<p>Body text.</p><form><select><option>Choose</option></select><button>Go</button>"
+        "<textarea>Type here</textarea></form>",
+        "<p>Body text.</p><svg><text>Chart label</text></svg>",
+        "<p onclick=\"alert('x')\">Body text.</p><!-- a comment -->",
+        "<p>Body text.<object data='x.swf'>Plugin fallback</object></p>",
+    ],
+)
+def test_html_to_text_never_lets_active_content_through(html: str) -> None:
+    assert html_to_text(html) == "Body text."
+
+
+def test_sanitize_html_keeps_the_text_structure_only() -> None:
+    html = "<div class='x'><h2 id='t'>Title</h2><p style='x'>One <a href='/a'>link</a>.</p></div>"
+    assert sanitize_html(html) == "<div><h2>Title</h2><p>One link.</p></div>"

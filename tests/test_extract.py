@@ -1,4 +1,5 @@
-"""Tests for digest.extract: article text and metadata from HTML, and plain-text cleanup.
+"""Tests for digest.extract (article text, metadata and lead image from HTML) and for
+digest.language, which extract uses when a page declares no language.
 
 The pages under tests/data/pages/ were written for these tests. The extraction dev set in
 shared/data is used when it sits beside the repository, and skipped otherwise.
@@ -17,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from digest.errors import ExtractError
-from digest.extract import extract_article
+from digest.extract import extract_article, lead_image
+from digest.language import detect_language
 from digest.models import Article
 
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -101,11 +103,16 @@ def test_extract_article_falls_back_to_the_given_url(url: str | None, expected: 
     [
         ("article.html", "en"),  # <html lang="en-GB">
         ("german.html", "de"),  # <meta http-equiv="content-language" content="de-DE">
-        ("plain-blog.html", None),  # declares nothing
+        ("plain-blog.html", "en"),  # declares nothing: detected from the text
     ],
 )
 def test_extract_article_reads_the_declared_language(name: str, language: str | None) -> None:
     assert extract_article(page(name)).language == language
+
+
+def test_extract_article_detects_the_language_the_page_does_not_declare() -> None:
+    html = page("german.html").replace('<meta http-equiv="content-language" content="de-DE">', "")
+    assert extract_article(html).language == "de"
 
 
 @pytest.mark.parametrize(
@@ -154,6 +161,166 @@ def test_extract_article_raises_when_the_page_has_no_text() -> None:
 def test_extract_article_raises_on_empty_or_unreadable_input(html: str) -> None:
     with pytest.raises(ExtractError, match="No article text found"):
         extract_article(html, "https://example.com/empty")
+
+
+# --- the issue's acceptance page -----------------------------------------------------------
+
+FURNITURE_URL = "https://gazette.example.com/news/harbour-wall?ref=rss"
+BODY = (
+    "Repairs to the eastern harbour wall, damaged in the February storms, will begin on the "
+    "third of June and last about ten weeks, the port authority said on Monday.\n\n"
+    "Engineers found that two sections of the wall had lost most of their facing stones, and "
+    "that water was seeping into the rubble core behind them.\n\n"
+    "The work will close the eastern pier to walkers, but fishing boats will still be able to "
+    "land their catch at the western quay, which was not damaged.\n\n"
+    '"We would rather close the pier for one summer than lose the wall in the next storm," '
+    "said Alan Pryce, the harbour master.\n\n"
+    "The authority expects the repairs to cost about four hundred thousand pounds, most of it "
+    "paid from the national coastal resilience fund."
+)
+
+
+def test_extract_article_yields_only_the_article_body_with_the_lead_once() -> None:
+    """A teaser repeating the lead, menus, "Open in App", "Read more:" lines, tags, a
+    disclaimer, a related-stories list, a script and a footer: only the body is left."""
+    assert extract_article(page("furniture.html"), FURNITURE_URL).text == BODY
+
+
+def test_extract_article_reads_the_metadata_of_the_acceptance_page() -> None:
+    result = extract_article(page("furniture.html"), FURNITURE_URL)
+    assert result.title == "Harbour wall repairs to start in June"
+    assert result.author == "Priya Raman"
+    assert result.published == datetime(2024, 5, 20, 8, 0, tzinfo=UTC)
+    assert result.language == "en"
+    assert result.image == "https://gazette.example.com/media/2024/05/harbour-wall.jpg"
+
+
+# --- the lead image ----------------------------------------------------------------------------
+
+PAGE_URL = "https://news.example.org/2024/05/story.html"
+TEXT = "<p>The ferry resumed its service on Tuesday after three months in dry dock.</p>"
+
+
+def html_page(head: str = "", body: str = TEXT) -> str:
+    return f"<html><head><title>Story</title>{head}</head><body>{body}</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "image"),
+    [
+        (
+            '<meta property="og:image" content="/img/lead.jpg">',
+            TEXT,
+            "https://news.example.org/img/lead.jpg",
+        ),
+        (
+            '<meta name="twitter:image" content="https://cdn.example.org/t.jpg">',
+            TEXT,
+            "https://cdn.example.org/t.jpg",
+        ),
+        (
+            '<script type="application/ld+json">{"@type": "NewsArticle", "image": '
+            '[{"@type": "ImageObject", "url": "https://cdn.example.org/ld.jpg"}]}</script>',
+            TEXT,
+            "https://cdn.example.org/ld.jpg",
+        ),
+        (  # the logo in the header and the icon are passed over; a lazy image has data-src
+            "",
+            '<header><img src="/logo.png" width="600" height="200"></header><article>'
+            '<img src="/icons/share.png" width="16" height="16"><img src="data:image/gif;'
+            'base64,R0lGOD" data-src="//cdn.example.org/photo.jpg" width="800" height="450">'
+            f"{TEXT}</article>",
+            "https://cdn.example.org/photo.jpg",
+        ),
+    ],
+    ids=["og:image", "twitter:image", "json-ld", "first-large-img"],
+)
+def test_extract_article_finds_the_lead_image(head: str, body: str, image: str) -> None:
+    """The image comes back absolute: resolved against the page, scheme-relative ones too."""
+    assert extract_article(html_page(head, body), PAGE_URL).image == image
+    assert lead_image(html_page(head, body), PAGE_URL) == image
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<meta property="og:image" content="javascript:alert(1)">',
+        '<meta property="og:image" content="data:image/png;base64,iVBORw0KGgo=">',
+        '<meta property="og:image" content="   ">',
+        "",
+    ],
+)
+def test_extract_article_never_returns_a_script_or_data_image(head: str) -> None:
+    assert extract_article(html_page(head), PAGE_URL).image is None
+
+
+def test_lead_image_skips_a_bad_og_image_for_the_next_candidate() -> None:
+    head = (
+        '<meta property="og:image" content="javascript:alert(1)">'
+        '<meta name="twitter:image" content="/t.jpg">'
+    )
+    assert lead_image(html_page(head), PAGE_URL) == "https://news.example.org/t.jpg"
+
+
+def test_lead_image_without_any_image_is_none() -> None:
+    assert lead_image(page("plain-blog.html"), PAGE_URL) is None
+
+
+# --- language detection (digest.language) ------------------------------------------------------
+
+SAMPLES = {
+    "en": "The town council voted on Tuesday evening to keep the swimming pool open later "
+    "during the summer. Residents will be able to swim until ten at night, but a ticket "
+    "will cost one euro more to pay for the extra staff.",
+    "de": "Der Gemeinderat hat am Dienstagabend beschlossen, die Öffnungszeiten des "
+    "Schwimmbads im Sommer zu verlängern. Die Einwohner können bis zehn Uhr abends "
+    "schwimmen, aber der Eintritt wird um einen Euro teurer.",
+    "fr": "Le conseil municipal a voté mardi soir pour prolonger les horaires de la piscine "
+    "pendant l'été. Les habitants pourront nager jusqu'à vingt-deux heures, mais le prix "
+    "du billet augmentera d'un euro pour couvrir les frais du personnel.",
+    "es": "El ayuntamiento aprobó el martes por la noche ampliar el horario de la piscina "
+    "durante el verano. Los vecinos podrán nadar hasta las diez de la noche, aunque el "
+    "precio de la entrada subirá un euro para cubrir los gastos del personal.",
+    "it": "Il consiglio comunale ha votato martedì sera per prolungare l'orario della piscina "
+    "durante l'estate. I cittadini potranno nuotare fino alle dieci di sera, ma il prezzo "
+    "del biglietto aumenterà di un euro per coprire i costi del personale.",
+    "pt": "A câmara municipal votou na terça-feira à noite para prolongar o horário da "
+    "piscina durante o verão. Os moradores poderão nadar até às dez da noite, mas o preço "
+    "do bilhete vai subir um euro para cobrir os custos com o pessoal.",
+    "sv": "Kommunfullmäktige röstade på tisdagskvällen för att förlänga badhusets öppettider "
+    "under sommaren. Invånarna kan simma till klockan tio på kvällen, men priset för en "
+    "biljett höjs med en krona för att täcka kostnaderna för personalen.",
+    "ru": "Городской совет во вторник вечером решил продлить часы работы бассейна летом. "
+    "Жители смогут плавать до десяти часов вечера, но билет подорожает.",
+    "uk": "Міська рада у вівторок ввечері вирішила продовжити години роботи басейну влітку. "  # noqa: RUF001
+    "Мешканці зможуть плавати до десятої вечора, але квиток подорожчає на одну гривню.",
+    "el": "Το δημοτικό συμβούλιο αποφάσισε την Τρίτη να παρατείνει το ωράριο της πισίνας.",  # noqa: RUF001
+    "ja": "町議会は火曜日の夜、夏の間プールの営業時間を延長することを決めました。",
+    "zh": "市议会周二晚上决定在夏季延长游泳池的开放时间。",
+    "ko": "시의회는 화요일 저녁 여름 동안 수영장 운영 시간을 연장하기로 했다.",
+}
+
+
+@pytest.mark.parametrize(("code", "text"), SAMPLES.items(), ids=list(SAMPLES))
+def test_detect_language(code: str, text: str) -> None:
+    assert detect_language(text) == code
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",  # nothing to go on
+        "Breaking news",  # too few words
+        "12 34 56 78",
+        # languages without a stop-word list here: unsure rather than wrong
+        "Dewan kota memutuskan pada Selasa malam untuk memperpanjang jam buka kolam renang "
+        "selama musim panas. Warga bisa berenang sampai pukul sepuluh malam.",
+        "De gemeenteraad heeft dinsdagavond besloten de openingstijden van het zwembad in de "
+        "zomer te verlengen. Inwoners kunnen tot tien uur 's avonds zwemmen.",
+    ],
+)
+def test_detect_language_is_none_when_unsure(text: str) -> None:
+    assert detect_language(text) is None
 
 
 # --- the extraction dev set (shared/data), when present ---------------------------------
