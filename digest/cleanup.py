@@ -14,7 +14,6 @@ there: a rule that removed article text was narrowed or dropped.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator
 
 import html2text
@@ -49,13 +48,13 @@ def html_to_text(html: str) -> str:
     return clean_text(_unmark(converter.handle(sanitize_html(html))))
 
 
-# Structure html2text needs for paragraphs, lists and tables; every other tag is unwrapped
-# (its text kept), and the tags below are removed together with everything inside them.
+# Structure html2text needs for paragraphs, lists and tables; every other tag (links,
+# emphasis, spans) is unwrapped, its text kept, which also spares html2text most of its work;
+# the tags below are removed together with everything inside them.
 _TEXT_TAGS = {
-    *("p", "br", "div", "span", "blockquote", "pre", "code", "hr", "article", "section"),
+    *("p", "br", "div", "blockquote", "pre", "hr"),
     *("h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd"),
-    *("table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "figure", "figcaption"),
-    *("b", "strong", "i", "em"),
+    *("table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption"),
 }
 _REMOVED_TAGS = {
     *("script", "style", "noscript", "template", "head", "title"),
@@ -231,7 +230,6 @@ def _drop_repeats(paragraphs: list[str]) -> list[str]:
     kept: list[str | None] = []
     shingle_sets: dict[int, frozenset[tuple[str, ...]]] = {}
     prose: set[int] = set()
-    index: dict[tuple[str, ...], list[int]] = {}  # shingle -> the paragraphs with it
     for paragraph in paragraphs:
         here = len(kept)
         kept.append(paragraph)
@@ -239,15 +237,14 @@ def _drop_repeats(paragraphs: list[str]) -> list[str]:
             continue
         words = _WORD.findall(paragraph.casefold())
         new = frozenset(zip(words, words[1:], words[2:], strict=False)) or frozenset([tuple(words)])
+        # Set intersections run in C; an article has tens of paragraphs, so comparing with
+        # each earlier one beats indexing every shingle in Python.
+        common = {
+            i: n
+            for i, earlier in shingle_sets.items()
+            if kept[i] is not None and (n := len(new & earlier))
+        }
         shingle_sets[here] = new
-        common: Counter[int] = Counter()
-        for shingle in new:  # look up and index in one pass: this loop is the hot spot
-            holders = index.get(shingle)
-            if holders is None:
-                index[shingle] = [here]
-            else:
-                common.update(i for i in holders if kept[i] is not None)
-                holders.append(here)
         if not _is_prose(paragraph):
             continue  # a cut-off teaser: it may go for a later paragraph, never the reverse
         prose.add(here)

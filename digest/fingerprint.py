@@ -86,8 +86,7 @@ class NearDuplicateIndex:
 
     def __init__(self, entries: list[tuple[int, int]] | None = None) -> None:
         self._ids: list[int] = []
-        self._values: list[int] = []
-        self._array = np.zeros(0, dtype=np.uint64)  # _values, as searched (rebuilt lazily)
+        self._hashes = np.zeros(64, dtype=np.uint64)  # grown by doubling; _ids says how full
         for article_id, fingerprint in entries or []:
             self.add(article_id, fingerprint)
 
@@ -95,16 +94,26 @@ class NearDuplicateIndex:
         return len(self._ids)
 
     def add(self, article_id: int, fingerprint: int) -> None:
+        if len(self._ids) == len(self._hashes):
+            self._hashes = np.concatenate([self._hashes, np.zeros_like(self._hashes)])
+        self._hashes[len(self._ids)] = np.uint64(fingerprint)
         self._ids.append(article_id)
-        self._values.append(fingerprint)
 
     def find(self, fingerprint: int, max_distance: int = MAX_DISTANCE) -> int | None:
         """The id of the closest known article within `max_distance` bits, if any."""
         if not self._ids:
             return None
-        if len(self._array) != len(self._values):
-            self._array = np.array(self._values, dtype=np.uint64)
-        differing = np.bitwise_xor(self._array, np.uint64(fingerprint))
-        distances = np.unpackbits(differing.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+        differing = np.bitwise_xor(self._hashes[: len(self._ids)], np.uint64(fingerprint))
+        distances = _popcount(differing)
         best = int(np.argmin(distances))
         return self._ids[best] if int(distances[best]) <= max_distance else None
+
+
+def _popcount(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    """Set bits in each value (numpy 2's bitwise_count where there is one)."""
+    if hasattr(np, "bitwise_count"):
+        counted: npt.NDArray[np.int64] = np.bitwise_count(values).astype(np.int64)
+        return counted
+    bits = np.unpackbits(values.view(np.uint8).reshape(-1, 8), axis=1)
+    summed: npt.NDArray[np.int64] = bits.sum(axis=1, dtype=np.int64)
+    return summed
