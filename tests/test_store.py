@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from digest.errors import StoreError
-from digest.store.migrations import MIGRATIONS
 from digest.models import (
     Article,
     CollectedArticle,
@@ -19,6 +18,7 @@ from digest.models import (
     Subscriber,
 )
 from digest.store import Store
+from digest.store.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 FEED = Source("feed", SourceKind.FEED, "https://example.org/feed")
