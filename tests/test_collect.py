@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from digest.collect import (
-    read_source,
-    source_items,
     decode_html,
     fetch_full_text,
     load_document,
     needs_full_text,
     read_files,
+    read_source,
+    source_items,
     split_title,
 )
 from digest.errors import FetchError

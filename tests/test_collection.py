@@ -11,8 +11,8 @@ from typing import Any
 
 from digest import config as config_module
 from digest.collection import collect_all
-from digest.prepare import article_from_item, content_hash
 from digest.models import FeedItem
+from digest.prepare import article_from_item, content_hash
 from digest.store import Store
 
 from .conftest import DATA, HttpServer, Route

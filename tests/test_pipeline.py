@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from digest import config as config_module
-from digest.prepare import content_hash
 from digest.errors import ConfigError
 from digest.models import Source, SourceKind, Subscriber
 from digest.pipeline import run_once
+from digest.prepare import content_hash
 from digest.store import Store
 
 from .conftest import DATA, DEMO_CONFIG, HttpServer, Route
