@@ -32,6 +32,7 @@ from digest.validation import (
     join,
     of_type,
     positive,
+    ratio,
     relative_folder,
     timezone,
 )
@@ -48,8 +49,10 @@ class DigestSettings:
     """What goes into a digest."""
 
     title: str = "Your daily digest"
-    sentences: int = 3
-    method: str = "lexrank"
+    sentences: int = 3  # at most this many sentences per summary...
+    ratio: float | None = None  # ...and at most this share of the article's sentences...
+    max_words: int | None = None  # ...and at most this many words
+    method: str = "newsrank"  # digest.summarize.DEFAULT_METHOD
     language: str = "english"
     max_articles: int = 50
     timezone: str = "UTC"
@@ -229,6 +232,8 @@ _TOP_KEYS = (
 _DIGEST_RULES: dict[str, Rule] = {
     "title": _TEXT,
     "sentences": positive(int, "a whole number"),
+    "ratio": ratio,
+    "max_words": positive(int, "a whole number"),
     "method": _TEXT,
     "language": _TEXT,
     "max_articles": positive(int, "a whole number"),

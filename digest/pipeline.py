@@ -87,12 +87,22 @@ def run_once(
     return report
 
 
-def summarize_document(location: str, config: Config, *, sentences: int, method: str) -> Summary:
-    """Fetch or read one document (URL or file) and summarise it."""
+def summarize_document(
+    location: str,
+    config: Config,
+    *,
+    sentences: int | None,
+    method: str,
+    ratio: float | None = None,
+    max_words: int | None = None,
+) -> Summary:
+    """Fetch or read one document (URL or file) and summarise it within the budget given."""
     with new_fetcher(config) as fetcher:
         item = collect.load_document(location, fetcher)
     article = article_from_item(item, language=config.digest.language)
-    return summarize.summarize(article, sentences=sentences, method=method)
+    return summarize.summarize(
+        article, sentences=sentences, method=method, ratio=ratio, max_words=max_words
+    )
 
 
 def _send_digest(
@@ -140,13 +150,20 @@ def _send_digest(
 
 def _summary(config: Config, store: Store, stored: StoredArticle, local_now: datetime) -> Summary:
     """The stored article's summary, made and kept now if the configuration changed."""
-    method, count = config.digest.method, config.digest.sentences
-    key = f"{method}:{count}"
+    settings = config.digest
+    method = settings.method
+    key = f"{method}:{settings.sentences}:{settings.ratio}:{settings.max_words}"
     article = stored.article
     if article.published is not None:
         article = replace(article, published=article.published.astimezone(local_now.tzinfo))
     if stored.summary is not None and stored.summary_key == key:
         return Summary(article=article, sentences=stored.summary, method=method)
-    summary = summarize.summarize(article, sentences=count, method=method)
+    summary = summarize.summarize(
+        article,
+        sentences=settings.sentences,
+        method=method,
+        ratio=settings.ratio,
+        max_words=settings.max_words,
+    )
     store.save_summary(stored.article_id, summary.sentences, key)
     return summary

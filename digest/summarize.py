@@ -1,35 +1,42 @@
-"""Choose the sentences that stand for an article: extractive summarisation with sumy.
+"""Choose the sentences that stand for an article: extractive summarisation.
 
 This module owns the summarisation stage: ``summarize`` (``Article`` in, ``Summary`` out),
-``summarize_text`` for plain text, and ``METHODS``, the method names a user may pick.
+``summarize_text`` for plain text, ``METHODS``, the method names a user may pick, and
+``DEFAULT_METHOD``, the project's own ``newsrank`` (``digest.ranking``). The other methods
+are sumy's summarizers, plus ``lead`` (the opening sentences).
 
 Pure: no I/O (no files, network or clock), and no state kept between calls apart from a
-per-language cache of stemmers and stop words.
+per-language cache of tokenizers, stemmers and stop words.
 
 How a text is summarised:
 
-1. Paragraphs are split on blank lines and sentences with ``digest.tokenizer.Tokenizer``.
+1. The language is the one given (a sumy name or an ISO code) or, when none or an unknown
+   one is given, detected from the text; it picks the tokenizer rules, stemmer and stop
+   words. Paragraphs are split on blank lines and sentences with ``digest.tokenizer``.
    The sumy document is built here from sumy's ``Sentence``/``Paragraph`` classes, not
    with ``PlaintextParser``, which would treat ALL-CAPS lines as headings and drop them.
 2. Subheadings (a short one-line paragraph with no sentence ending) are not candidates
-   unless the text has nothing else. Sentences without a word, and sentences whose word
-   set is a near-duplicate (Jaccard >= 0.8) of an earlier one, are dropped, so a page that
-   repeats its lead yields it once.
-3. Very long texts are cut to the ``_MAX_CANDIDATES`` sentences whose words are most
-   frequent in the text, because sumy's summarizers are quadratic (KL: cubic).
-4. The chosen sumy summarizer ranks the sentences; the result is returned in article
-   order, verbatim, topped up from the start of the text if the summarizer returns fewer.
+   unless the text has nothing else; page furniture (bylines, "Read more", "Scroll down
+   for video": ``digest.ranking.is_furniture``) never is. Sentences without a word, and
+   sentences whose word set is a near-duplicate (Jaccard >= 0.8) of an earlier one, are
+   dropped, so a page that repeats its lead yields it once.
+3. Very long texts are cut to ``_MAX_CANDIDATES`` sentences (for ``newsrank`` the first
+   ones; for sumy's quadratic or cubic summarizers those whose words are most frequent).
+4. The method ranks every candidate; sentences are taken best first until the budget (a
+   number of sentences, a share of the text's sentences, a number of words) is spent, and
+   returned in article order, verbatim.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import math
 import re
 import warnings
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from typing import Any
 
@@ -48,9 +55,10 @@ from sumy.utils import get_stop_words
 
 from digest.errors import SummarizeError
 from digest.models import Article, Summary
-from digest.tokenizer import Tokenizer, language_for
+from digest.ranking import content_terms, is_furniture, rank_sentences
+from digest.tokenizer import Tokenizer, detect_language, known_language
 
-__all__ = ["METHODS", "summarize", "summarize_text"]
+__all__ = ["DEFAULT_METHOD", "METHODS", "summarize", "summarize_text"]
 
 _RANKERS: dict[str, Callable[..., Any]] = {
     "lexrank": LexRankSummarizer,
@@ -61,7 +69,9 @@ _RANKERS: dict[str, Callable[..., Any]] = {
     "sumbasic": SumBasicSummarizer,
     "reduction": ReductionSummarizer,
 }
-METHODS: tuple[str, ...] = (*_RANKERS, "edmundson", "lead")
+DEFAULT_METHOD = "newsrank"
+"""The project's own method: lead-aware centrality (see ``digest.ranking``)."""
+METHODS: tuple[str, ...] = (DEFAULT_METHOD, *_RANKERS, "edmundson", "lead")
 """The summarisation method names ``summarize`` accepts."""
 
 _DUPLICATE_JACCARD = 0.8
@@ -70,27 +80,11 @@ _DUPLICATE_JACCARD = 0.8
 _MAX_CANDIDATES = 200
 _MAX_CANDIDATES_KL = 60
 # Page furniture and hedges: Edmundson's cue method subtracts a point for each.
-_STIGMA_WORDS = frozenset(
-    {
-        "advertisement",
-        "advertising",
-        "sponsored",
-        "subscribe",
-        "subscription",
-        "newsletter",
-        "cookies",
-        "click",
-        "scroll",
-        "playback",
-        "caption",
-        "copyright",
-        "unsubscribe",
-        "login",
-        "signup",
-        "reportedly",
-        "allegedly",
-    }
-)
+_STIGMA_WORDS = frozenset({
+    "advertisement", "advertising", "sponsored", "subscribe", "subscription", "newsletter",
+    "cookies", "click", "scroll", "playback", "caption", "copyright", "unsubscribe", "login",
+    "signup", "reportedly", "allegedly",
+})  # fmt: skip
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 
 
@@ -106,6 +100,7 @@ class _Candidate:
     order: int  # position in the article
     paragraph: int
     text: str
+    tokens: tuple[str, ...]  # lower-case words, in order
     words: frozenset[str]  # lower-case word set, for near-duplicate checks
 
 
@@ -125,55 +120,119 @@ def _language(name: str) -> _Language:
 
 def summarize_text(
     text: str,
-    sentences: int = 3,
+    sentences: int | None = 3,
     language: str | None = None,
     *,
-    method: str = "lexrank",
+    method: str = DEFAULT_METHOD,
     title: str = "",
+    ratio: float | None = None,
+    max_words: int | None = None,
 ) -> list[str]:
-    """Return up to ``sentences`` sentences that summarise ``text``.
+    """Return the sentences that best summarise ``text``, in article order.
 
     ``text`` has paragraphs separated by blank lines. ``language`` is a sumy language name or
-    an ISO code (default English); ``title`` gives Edmundson its bonus words and every
-    method a heading for context. The sentences are verbatim slices of ``text``, in article
-    order, and no two are near-duplicates. Empty text gives ``[]``; a text with fewer
-    sentences than asked gives all of them. Sentences without a word (bare numbers,
-    symbols) are left out unless the text has nothing else. Raises ``SummarizeError`` only
-    for a method name not in ``METHODS``.
+    an ISO code; when it is ``None`` or names no language sumy knows, the language is
+    detected from the text (English when unsure). ``title`` gives ``newsrank`` a headline to
+    favour, Edmundson its bonus words, and every sumy method a heading for context.
+
+    The budget: at most ``sentences`` sentences (``None``: no count limit), at most
+    ``ceil(ratio * n)`` of the text's ``n`` candidate sentences (``0 < ratio <= 1``), and at
+    most ``max_words`` words (Chinese and Japanese: characters), skipping a sentence that
+    would overflow it; the best sentence is kept even if it alone is longer. Every given
+    limit applies. The sentences are verbatim slices of ``text`` and no two are
+    near-duplicates. Empty text, text that is only page furniture, or ``sentences < 1``
+    gives ``[]``; a text with fewer sentences than asked gives all of them. Sentences
+    without a word (bare numbers, symbols) are left out unless the text has nothing else.
+
+    Raises ``SummarizeError`` for a method name not in ``METHODS``, a ``ratio`` outside
+    (0, 1] or a ``max_words`` below 1.
     """
+    name = _method_name(method)
+    if ratio is not None and not 0 < ratio <= 1:
+        raise SummarizeError(f"The summary ratio must be above 0 and at most 1, not {ratio}.")
+    if max_words is not None and max_words < 1:
+        raise SummarizeError(f"The summary word budget must be at least 1, not {max_words}.")
+    if (sentences is not None and sentences < 1) or not text.strip():
+        return []
+    lang = _language(known_language(language) or detect_language(text) or "english")
+    candidates = [c for c in _candidates(text, lang.tokenizer) if not _is_furniture(c)]
+    if not candidates:
+        return []  # nothing but page furniture: nothing to summarise
+    count = len(candidates) if sentences is None else sentences
+    if ratio is not None:
+        count = min(count, math.ceil(ratio * len(candidates)))
+    if name == "lead":
+        ranked: Iterable[_Candidate] = candidates
+    elif name == DEFAULT_METHOD:
+        # No pairwise near-duplicate pass first: the ranking's redundancy penalty and the
+        # check in _take keep repeats out, at a fraction of the cost.
+        ranked = _newsrank(candidates[:_MAX_CANDIDATES], lang, title)
+    else:
+        limit = _MAX_CANDIDATES_KL if name == "kl" else _MAX_CANDIDATES
+        candidates = _drop_near_duplicates(_most_central(candidates, limit, lang.stop_words))
+        ranked = _rank(name, candidates, lang, title) if len(candidates) > count else candidates
+    chosen = _take(ranked, count, max_words)
+    return [c.text for c in sorted(chosen, key=lambda c: c.order)]
+
+
+def summarize(
+    article: Article,
+    *,
+    sentences: int | None = 3,
+    method: str = DEFAULT_METHOD,
+    ratio: float | None = None,
+    max_words: int | None = None,
+) -> Summary:
+    """Summarise an article's text in its language, with its title as context.
+
+    Returns a ``Summary`` holding the chosen sentences (see ``summarize_text`` for the
+    budget) and the method name. The article's ``language`` is used when set and known;
+    otherwise the language is detected. Raises ``SummarizeError`` as ``summarize_text``.
+    """
+    chosen = summarize_text(
+        article.text,
+        sentences,
+        article.language,
+        method=method,
+        title=article.title,
+        ratio=ratio,
+        max_words=max_words,
+    )
+    return Summary(article=article, sentences=tuple(chosen), method=_method_name(method))
+
+
+def _method_name(method: str) -> str:
     name = method.strip().lower()
     if name not in METHODS:
         raise SummarizeError(
             f"Unknown summarisation method {method!r}. Use one of: {', '.join(METHODS)}."
         )
-    if sentences < 1 or not text.strip():
-        return []
-    lang = _language(language_for(language))
-    candidates = _candidates(text, lang.tokenizer)
-    if name == "lead":
-        return [c.text for c in _drop_near_duplicates(candidates, limit=sentences)]
-    limit = _MAX_CANDIDATES_KL if name == "kl" else _MAX_CANDIDATES
-    candidates = _drop_near_duplicates(_most_central(candidates, limit, lang.stop_words))
-    if len(candidates) <= sentences:
-        return [c.text for c in candidates]
-    chosen = _rank(name, candidates, sentences, lang, title)
-    for candidate in candidates:  # the summarizer may return fewer than asked (LSA, ties)
-        if len(chosen) >= sentences:
+    return name
+
+
+def _take(ranked: Iterable[_Candidate], count: int, max_words: int | None) -> list[_Candidate]:
+    """Take candidates best first within the budget, skipping near-duplicates."""
+    chosen: list[_Candidate] = []
+    words = 0
+    for candidate in ranked:
+        if len(chosen) >= count:
             break
-        chosen.add(candidate.order)
-    return [c.text for c in candidates if c.order in chosen]
+        size = _word_count(candidate)
+        if max_words is not None and chosen and words + size > max_words:
+            continue  # a shorter sentence further down may still fit
+        if not any(_is_near_duplicate(candidate.words, c.words) for c in chosen):
+            chosen.append(candidate)
+            words += size
+    return chosen
 
 
-def summarize(article: Article, *, sentences: int = 3, method: str = "lexrank") -> Summary:
-    """Summarise an article's text in its own language, with its title as context.
+def _is_furniture(candidate: _Candidate) -> bool:
+    return is_furniture(candidate.text, _word_count(candidate))
 
-    Returns a ``Summary`` holding the chosen sentences (see ``summarize_text``) and the
-    method name. Raises ``SummarizeError`` for a method name not in ``METHODS``.
-    """
-    chosen = summarize_text(
-        article.text, sentences, article.language, method=method, title=article.title
-    )
-    return Summary(article=article, sentences=tuple(chosen), method=method.strip().lower())
+
+def _word_count(candidate: _Candidate) -> int:
+    # Whitespace-separated words; Han and kana count one each, as the tokenizer splits them.
+    return max(len(candidate.text.split()), len(candidate.tokens))
 
 
 def _candidates(text: str, tokenizer: Tokenizer) -> list[_Candidate]:
@@ -185,9 +244,10 @@ def _candidates(text: str, tokenizer: Tokenizer) -> list[_Candidate]:
     for paragraph_index, paragraph in enumerate(_PARAGRAPH_BREAK.split(text.strip())):
         heading = _is_heading(paragraph)
         for sentence in tokenizer.to_sentences(paragraph):
-            words = frozenset(word.lower() for word in tokenizer.to_words(sentence))
+            tokens = tokenizer.to_words(sentence.lower())
+            words = frozenset(tokens)
             order = len(found) + len(wordless) + len(headings)
-            candidate = _Candidate(order, paragraph_index, sentence, words)
+            candidate = _Candidate(order, paragraph_index, sentence, tokens, words)
             if heading and words:
                 headings.append(candidate)
             elif not words:
@@ -202,7 +262,7 @@ def _candidates(text: str, tokenizer: Tokenizer) -> list[_Candidate]:
     # Only numbers or symbols: compare whole texts instead of word sets.
     by_text = {" ".join(c.text.split()): c for c in reversed(wordless)}
     return sorted(
-        (_Candidate(c.order, c.paragraph, c.text, frozenset([key])) for key, c in by_text.items()),
+        (replace(c, words=frozenset([key])) for key, c in by_text.items()),
         key=lambda c: c.order,
     )
 
@@ -259,32 +319,61 @@ def _most_central(
     return [candidates[i] for i in sorted(best)]
 
 
-def _rank(
-    name: str, candidates: list[_Candidate], count: int, lang: _Language, title: str
-) -> set[int]:
-    """Run one sumy summarizer over the candidates; return the orders of those it picks."""
+def _newsrank(candidates: list[_Candidate], lang: _Language, title: str) -> Iterable[_Candidate]:
+    """Rank candidates with the project's own method, best first, lazily."""
+    words = [c.tokens for c in candidates]
+    words.append(lang.tokenizer.to_words(title.lower()))
+    *terms, title_terms = content_terms(words, lang.stemmer, lang.stop_words)
+    order = rank_sentences(
+        [c.text for c in candidates],
+        terms,
+        [_word_count(c) for c in candidates],
+        title_terms=title_terms,
+    )
+    return (candidates[index] for index in order)
+
+
+class _Ranking:
+    """A sumy ``sentences_count`` that keeps the summarizer's whole ranking.
+
+    sumy's ``_get_best_sentences`` hands a callable count the sentences sorted best first
+    (a stable sort, so ties stay in article order) and keeps what it returns.
+    """
+
+    def __init__(self) -> None:
+        self.best_first: list[Any] = []
+
+    def __call__(self, infos: list[Any]) -> list[Any]:
+        self.best_first = [info.sentence for info in infos]
+        return infos
+
+
+def _rank(name: str, candidates: list[_Candidate], lang: _Language, title: str) -> list[_Candidate]:
+    """Run one sumy summarizer over the candidates; return all of them, best first."""
     by_paragraph: dict[int, list[Sentence]] = {}
-    order_of: dict[str, int] = {}
+    by_sentence: dict[int, _Candidate] = {}
     for candidate in candidates:
         sentence = Sentence(candidate.text, lang.tokenizer)
         by_paragraph.setdefault(candidate.paragraph, []).append(sentence)
-        order_of[candidate.text] = candidate.order
+        by_sentence[id(sentence)] = candidate
     paragraphs = list(by_paragraph.values())
     if title.strip():
         paragraphs[0].insert(0, Sentence(title, lang.tokenizer, is_heading=True))
     document = ObjectDocumentModel([Paragraph(p) for p in paragraphs])
 
     summarizer = _build(name, lang, title, document)
+    ranking = _Ranking()
     # LSA warns when a text has fewer distinct words than sentences, and numpy warns on
     # degenerate similarity matrices; neither changes the (still usable) ranking. Note that
     # catch_warnings swaps the process-wide filters for the duration of the call.
     with warnings.catch_warnings(), numpy.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        try:
-            picked = summarizer(document, count)
-        except (ArithmeticError, numpy.linalg.LinAlgError):
-            picked = ()  # e.g. an SVD that does not converge: fall back to the lead
-    return {order_of[str(sentence)] for sentence in picked}
+        # e.g. an SVD that does not converge: the candidates stay in article order
+        with contextlib.suppress(ArithmeticError, numpy.linalg.LinAlgError):
+            summarizer(document, ranking)
+    ranked = [by_sentence[id(s)] for s in ranking.best_first if id(s) in by_sentence]
+    seen = {c.order for c in ranked}
+    return ranked + [c for c in candidates if c.order not in seen]  # unranked: article order
 
 
 def _build(name: str, lang: _Language, title: str, document: ObjectDocumentModel) -> Any:

@@ -1,9 +1,10 @@
 """Sentence and word splitting for sumy, with no downloaded data.
 
 This module owns ``Tokenizer``, a drop-in for sumy's own tokenizer (``language``,
-``to_sentences``, ``to_words``, tuples of stripped strings), and ``language_for``, which maps
-ISO codes to the language names sumy uses. sumy's ``Tokenizer`` needs NLTK punkt data and is
-never constructed here.
+``to_sentences``, ``to_words``, tuples of stripped strings), ``language_for``, which maps
+ISO codes to the language names sumy uses, and ``detect_language``, which guesses a text's
+language from its script or, for Latin and Cyrillic text, from its most common function
+words. sumy's ``Tokenizer`` needs NLTK punkt data and is never constructed here.
 
 Sentences are split with regular expressions compiled once at import, plus small
 per-language word lists (abbreviations, words that start sentences). A "." ends a sentence
@@ -23,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Tokenizer", "language_for"]
+__all__ = ["Tokenizer", "detect_language", "known_language", "language_for"]
 
 # Terminators that need whitespace after them, and closers that stay with the sentence.
 _WEST = ".!?…‽"
@@ -37,11 +38,10 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
 
 
 def _boundary_pattern(west: str) -> re.Pattern[str]:
-    return re.compile(
-        rf"(?<![^\s{_EAST}{_EAST_CLOSERS}])(?P<tok>[^\s{_EAST}]*?)"
-        rf"(?P<term>[{west}]+)[{_CLOSERS}]*(?=\s|\Z)"
-        rf"|[{_EAST}]+[{_EAST_CLOSERS}]*"
-    )
+    # A run of Western terminators (and closers) before whitespace, or Eastern ones anywhere.
+    # The word the terminator ends is found by scanning back (``_token_before``): a pattern
+    # that matched the word too would be tried at every word start, twice as slow.
+    return re.compile(rf"(?P<term>[{west}]+)[{_CLOSERS}]*(?=\s|\Z)|[{_EAST}]+[{_EAST_CLOSERS}]*")
 
 
 _BOUNDARY = _boundary_pattern(_WEST)
@@ -239,32 +239,16 @@ _RULES: dict[str, _Rules] = {
 
 # Language names sumy knows (stop words, stemmers or special tokenizers), by ISO 639 code.
 _LANGUAGES: dict[str, tuple[str, ...]] = {
-    "arabic": ("ar", "ara"),
-    "chinese": ("zh", "zho", "chi"),
-    "czech": ("cs", "ces", "cze"),
-    "danish": ("da", "dan"),
-    "dutch": ("nl", "nld", "dut"),
-    "english": ("en", "eng"),
-    "finnish": ("fi", "fin"),
-    "french": ("fr", "fra", "fre"),
-    "german": ("de", "deu", "ger"),
-    "greek": ("el", "ell", "gre"),
-    "hebrew": ("he", "iw", "heb"),
-    "hungarian": ("hu", "hun"),
-    "italian": ("it", "ita"),
-    "japanese": ("ja", "jpn"),
-    "korean": ("ko", "kor"),
-    "norwegian": ("no", "nb", "nn", "nor", "nob", "nno"),
-    "polish": ("pl", "pol"),
-    "portuguese": ("pt", "por"),
-    "romanian": ("ro", "ron", "rum"),
-    "russian": ("ru", "rus"),
-    "slovak": ("sk", "slk", "slo"),
-    "spanish": ("es", "spa"),
-    "swedish": ("sv", "swe"),
-    "thai": ("th", "tha"),
-    "ukrainian": ("uk", "ukr"),
-}
+    "arabic": ("ar", "ara"), "chinese": ("zh", "zho", "chi"), "czech": ("cs", "ces", "cze"),
+    "danish": ("da", "dan"), "dutch": ("nl", "nld", "dut"), "english": ("en", "eng"),
+    "finnish": ("fi", "fin"), "french": ("fr", "fra", "fre"), "german": ("de", "deu", "ger"),
+    "greek": ("el", "ell", "gre"), "hebrew": ("he", "iw", "heb"), "hungarian": ("hu", "hun"),
+    "italian": ("it", "ita"), "japanese": ("ja", "jpn"), "korean": ("ko", "kor"),
+    "norwegian": ("no", "nb", "nn", "nor", "nob", "nno"), "polish": ("pl", "pol"),
+    "portuguese": ("pt", "por"), "romanian": ("ro", "ron", "rum"), "russian": ("ru", "rus"),
+    "slovak": ("sk", "slk", "slo"), "spanish": ("es", "spa"), "swedish": ("sv", "swe"),
+    "thai": ("th", "tha"), "ukrainian": ("uk", "ukr"),
+}  # fmt: skip
 _NAMES: dict[str, str] = {name: name for name in _LANGUAGES}
 _NAMES.update({code: name for name, codes in _LANGUAGES.items() for code in codes})
 
@@ -272,6 +256,11 @@ _NAMES.update({code: name for name, codes in _LANGUAGES.items() for code in code
 def _lookup(code_or_name: str) -> str | None:
     key = code_or_name.strip().lower().replace("_", "-")
     return _NAMES.get(key) or _NAMES.get(key.split("-", 1)[0])
+
+
+def known_language(code_or_name: str | None) -> str | None:
+    """Return the sumy language name for a code or name, or ``None`` when it names none."""
+    return _lookup(code_or_name) if code_or_name else None
 
 
 def language_for(code_or_name: str | None) -> str:
@@ -284,6 +273,82 @@ def language_for(code_or_name: str | None) -> str:
     if not code_or_name:
         return "english"
     return _lookup(code_or_name) or "english"
+
+
+# Scripts that name their language outright. Kana decide Japanese even in text that is
+# mostly Han characters; any other script must hold a good share of the letters.
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("korean", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
+    ("chinese", re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")),
+    ("arabic", re.compile(r"[\u0600-\u06ff\u0750-\u077f]")),
+    ("hebrew", re.compile(r"[\u0590-\u05ff]")),
+    ("thai", re.compile(r"[\u0e00-\u0e7f]")),
+    ("greek", re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")),
+)
+_PUNCTUATION = ".,;:!?\"'()[]«»“”‘’„…-–—"
+_NON_LATIN = re.compile(
+    "[" + "".join(p.pattern[1:-1] for _, p in _SCRIPTS) + _KANA.pattern[1:-1] + "]"
+)
+_DETECT_SAMPLE = 1200  # characters read from the start of the text
+# Every language's sentence openers (articles, pronouns, conjunctions) double as a list of
+# its most common words: one lookup table, word -> the languages it belongs to.
+# English, the fallback, also gets the frequent words that rarely open a sentence, so a
+# short English text is not taken for Czech ("to", "a", "on") or Hungarian ("a", "is").
+_ENGLISH_EXTRA = frozenset({
+    "of", "to", "is", "was", "are", "were", "be", "been", "has", "have", "had", "not", "will",
+    "would", "said",
+})  # fmt: skip
+
+
+def _function_words() -> dict[str, tuple[str, ...]]:
+    table: dict[str, tuple[str, ...]] = {}
+    for name, rules in _RULES.items():
+        extra = _ENGLISH_EXTRA if name == "english" else frozenset()
+        for word in rules.starters | extra:
+            table[word] = (*table.get(word, ()), name)
+    return table
+
+
+_FUNCTION_WORDS = _function_words()
+
+
+def detect_language(text: str) -> str | None:
+    """Guess the sumy language name of a text, or return ``None`` when unsure.
+
+    Japanese, Korean, Chinese, Arabic, Hebrew, Thai and Greek are told by their script.
+    Latin and Cyrillic text is matched against the function words of the languages this
+    module has rules for; at least one word in twenty must be such a word. Reads only the
+    first few thousand characters, so the cost does not grow with the text.
+    """
+    sample = text[:_DETECT_SAMPLE]
+    letters = len(sample) - sample.count(" ")
+    if not sample.isascii() and len(_NON_LATIN.findall(sample)) * 20 >= letters:
+        if len(_KANA.findall(sample)) * 20 >= letters:
+            return "japanese"
+        for name, pattern in _SCRIPTS:
+            if len(pattern.findall(sample)) * 3 >= letters:
+                return name
+    words = sample.lower().split()
+    votes: dict[str, int] = {}
+    for word in words:
+        for name in _FUNCTION_WORDS.get(word.strip(_PUNCTUATION), ()):
+            votes[name] = votes.get(name, 0) + 1
+    if not votes:
+        return None
+    best = max(votes, key=votes.__getitem__)  # ties: the first language in _RULES
+    return best if votes[best] * 20 >= len(words) else None
+
+
+_TOKEN_STOPS = frozenset(_EAST)
+
+
+def _token_before(text: str, end: int) -> str:
+    """The run of non-space characters (after any Eastern terminator) that ends at ``end``."""
+    start = end
+    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in _TOKEN_STOPS:
+        start -= 1
+    return text[start:end]
 
 
 class Tokenizer:
@@ -327,7 +392,9 @@ class Tokenizer:
         sumy's ``_is_word`` does. Han and kana characters are one token each, since those
         scripts have no spaces between words.
         """
-        return tuple(token for token in _WORD_TOKEN.findall(sentence) if _IS_WORD.fullmatch(token))
+        tokens = _WORD_TOKEN.findall(sentence)
+        # isalpha() is the fast, exact test for most tokens; the pattern handles "it's", "a-b".
+        return tuple(t for t in tokens if t.isalpha() or _IS_WORD.fullmatch(t))
 
     def _ends_sentence(self, text: str, match: re.Match[str]) -> bool:
         """Decide whether a terminator followed by whitespace really ends a sentence."""
@@ -340,7 +407,7 @@ class Tokenizer:
         if match["term"] != ".":
             return True  # "?", "!", an ellipsis
         rules = self._rules
-        token = match["tok"].lstrip(_OPENERS)
+        token = _token_before(text, match.start()).lstrip(_OPENERS)
         lowered = token.lower()
         if lowered in rules.titles:
             return False

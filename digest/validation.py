@@ -65,6 +65,13 @@ def choice(*options: str) -> Rule:
     return rule
 
 
+def ratio(value: Any, _: Checker) -> Any:
+    """A share: a number greater than 0 and at most 1."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        return Invalid(f"must be a number greater than 0 and at most 1, not {value!r}")
+    return float(value)
+
+
 def timezone(value: Any, _: Checker) -> Any:
     """An IANA time zone name this machine knows."""
     if not isinstance(value, str) or not value:

@@ -31,7 +31,8 @@ ALLOWED: dict[str, set[str]] = {
     "extract": {"errors", "models", "cleanup", "language"},
     # summarisation stage
     "tokenizer": set(),
-    "summarize": {"errors", "models", "tokenizer"},
+    "ranking": set(),
+    "summarize": {"errors", "models", "tokenizer", "ranking"},
     "render": {"errors", "models"},
     "deliver": {"errors", "models", "config", "__init__"},
     "store": {"errors", "models"},

@@ -154,3 +154,16 @@ def test_outbox_is_relative_to_the_data_folder(tmp_path: Path, isolated_home: Pa
     assert loaded.outbox == isolated_home.resolve() / "mail"
     absolute = config.load(write(tmp_path, f'[delivery]\noutbox = "{tmp_path / "abs"}"\n'))
     assert absolute.outbox == tmp_path / "abs"
+
+
+def test_the_default_method_is_the_summarizer_default() -> None:
+    from digest.summarize import DEFAULT_METHOD
+
+    assert config.DigestSettings().method == DEFAULT_METHOD
+
+
+def test_summary_budgets_are_validated(tmp_path: Path) -> None:
+    loaded = config.load(write(tmp_path, "[digest]\nratio = 0.25\nmax_words = 80\n"))
+    assert (loaded.digest.ratio, loaded.digest.max_words) == (0.25, 80)
+    with pytest.raises(ConfigError, match="ratio: must be a number greater than 0"):
+        config.load(write(tmp_path, "[digest]\nratio = 1.5\n"))

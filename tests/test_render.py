@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -71,3 +72,12 @@ def test_template_errors_name_file_and_line(tmp_path: Path, source: str, message
     (tmp_path / "digest.txt").write_text(source, encoding="utf-8")
     with pytest.raises(RenderError, match=message):
         render_digest(make_digest(), template_dir=tmp_path)
+
+
+def test_an_article_without_a_summary_says_so() -> None:
+    digest = make_digest()
+    empty = replace(digest, items=(replace(digest.items[0], sentences=()),))
+    rendered = render_digest(empty)
+    assert "No summary could be made of this article" in rendered.text
+    assert "No summary could be made of this article" in rendered.html
+    assert "<ul" not in rendered.html

@@ -1,4 +1,4 @@
-"""Tests for digest.summarize: sentence selection with sumy and the digest tokenizer."""
+"""Tests for digest.summarize: sentence selection with sumy, newsrank and the tokenizer."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from digest.errors import SummarizeError
 from digest.models import Article, Summary
-from digest.summarize import METHODS, summarize, summarize_text
+from digest.summarize import DEFAULT_METHOD, METHODS, summarize, summarize_text
 
 LEAD = (
     "The city council approved a new budget for public libraries on Tuesday. "
@@ -31,8 +31,18 @@ def _sentence_count(text: str) -> int:
     return text.count(".") + text.count("?") + text.count("!")
 
 
+def test_default_method_is_the_projects_own_and_listed_first() -> None:
+    assert DEFAULT_METHOD == "newsrank" == METHODS[0]
+    assert summarize_text(ARTICLE_TEXT, 3, title=TITLE) == summarize_text(
+        ARTICLE_TEXT, 3, method="newsrank", title=TITLE
+    )
+    article = Article(url="https://example.org/a", title=TITLE, text=ARTICLE_TEXT)
+    assert summarize(article).method == "newsrank"
+
+
 def test_methods_lists_every_supported_name() -> None:
     assert set(METHODS) == {
+        "newsrank",
         "lexrank",
         "textrank",
         "lsa",
@@ -96,9 +106,9 @@ def test_repeated_lead_paragraph_appears_once(method: str) -> None:
 @pytest.mark.parametrize("method", METHODS)
 def test_near_duplicate_sentences_are_never_both_chosen(method: str) -> None:
     text = (
-        "Scroll down for video. The storm closed every school in the county on Monday. "
+        "Crews worked through the night. The storm closed every school in the county on Monday. "
         "The storm closed every school in the county on Monday morning. "
-        "Power returned to most homes by the evening. Scroll down for video."
+        "Power returned to most homes by the evening. Crews worked through the night."
     )
     chosen = summarize_text(text, 4, method=method)
     assert len(chosen) == 3
@@ -236,3 +246,165 @@ def test_subheadings_are_not_summary_sentences() -> None:
     assert summarize_text("Stations and journey times", sentences=3) == [
         "Stations and journey times"
     ]
+
+
+# --- Budget: sentences, a ratio, a word budget ---------------------------------------------
+
+TEN = " ".join(f"Sentence number {word} talks about the harbour project." for word in "abcdefghij")
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(("ratio", "expected"), [(0.3, 3), (0.05, 1), (1.0, 10), (0.25, 3)])
+def test_ratio_takes_that_share_of_the_sentences(method: str, ratio: float, expected: int) -> None:
+    chosen = summarize_text(TEN, None, method=method, ratio=ratio)
+    assert len(chosen) == expected
+    positions = [TEN.find(sentence) for sentence in chosen]
+    assert positions == sorted(positions) and min(positions) >= 0
+
+
+def test_every_given_limit_applies() -> None:
+    assert len(summarize_text(TEN, 2, ratio=0.5)) == 2
+    assert len(summarize_text(TEN, 8, ratio=0.5)) == 5
+    assert len(summarize_text(TEN, 8, max_words=20)) == 2  # eight words a sentence
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("budget", [18, 30, 100])  # no sentence is longer than 18
+def test_word_budget_is_never_exceeded(method: str, budget: int) -> None:
+    chosen = summarize_text(ARTICLE_TEXT, None, method=method, max_words=budget, title=TITLE)
+    assert chosen
+    assert sum(len(sentence.split()) for sentence in chosen) <= budget
+
+
+def test_word_budget_keeps_the_best_sentence_even_if_longer() -> None:
+    chosen = summarize_text(ARTICLE_TEXT, 3, max_words=5)
+    assert len(chosen) == 1 and len(chosen[0].split()) > 5
+
+
+def test_word_budget_skips_a_long_sentence_for_a_shorter_one_that_fits() -> None:
+    text = (
+        "The harbour reopened to ships on Friday after a month of repairs to the quay. "
+        "The repairs to the harbour quay took four crews, two cranes, one diver and many "
+        "more long weeks than the port authority had planned for in the spring. "
+        "Ships queued at the harbour."
+    )
+    chosen = summarize_text(text, None, max_words=22)
+    assert chosen == [
+        "The harbour reopened to ships on Friday after a month of repairs to the quay.",
+        "Ships queued at the harbour.",
+    ]
+
+
+@pytest.mark.parametrize("ratio", [0, -0.5, 1.5, float("nan")])
+def test_ratio_outside_zero_to_one_raises(ratio: float) -> None:
+    with pytest.raises(SummarizeError, match="ratio"):
+        summarize_text(TEN, ratio=ratio)
+
+
+@pytest.mark.parametrize("max_words", [0, -3])
+def test_word_budget_below_one_raises(max_words: int) -> None:
+    with pytest.raises(SummarizeError, match="word budget"):
+        summarize_text(TEN, max_words=max_words)
+
+
+def test_summarize_passes_the_budget_on() -> None:
+    article = Article(url="https://example.org/t", title="", text=TEN, language="en")
+    assert len(summarize(article, sentences=None, ratio=0.2).sentences) == 2
+    assert len(summarize(article, max_words=16).sentences) == 2
+
+
+# --- Robustness ------------------------------------------------------------------------------
+
+FURNITURE = (
+    "By Jane Smith\n\n"
+    "Scroll down for video.\n\n"
+    "Read more: Click here to subscribe to our newsletter.\n\n"
+    "Follow us on Twitter for updates.\n\n"
+    "Copyright 2024 Example News. All rights reserved."
+)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_text_that_is_only_page_furniture_gives_no_sentences(method: str) -> None:
+    assert summarize_text(FURNITURE, 3, method=method) == []
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_page_furniture_is_never_chosen(method: str) -> None:
+    text = FURNITURE.replace("Scroll down for video.", ARTICLE_TEXT)
+    chosen = summarize_text(text, 10, method=method, title=TITLE)
+    assert len(chosen) == _sentence_count(ARTICLE_TEXT)
+    assert all(sentence in ARTICLE_TEXT for sentence in chosen)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_paragraphs_without_punctuation_are_sentences(method: str) -> None:
+    text = (
+        "the ferry to the island runs again from monday after the storm damaged its pier\n\n"
+        "tickets cost the same as last year and the first boat leaves at seven in the morning"
+    )
+    chosen = summarize_text(text, 3, method=method)
+    assert chosen == text.split("\n\n")
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            None,
+            "مرحبا بكم في المدينة. افتتح الجسر الجديد اليوم. الطقس جميل. سنذهب إلى الحديقة غدا.",
+        ),
+        (
+            "ar",
+            "مرحبا بكم في المدينة. افتتح الجسر الجديد اليوم. الطقس جميل. سنذهب إلى الحديقة غدا.",
+        ),
+        (None, "我喜欢苹果。苹果很甜。今天天气很好。明天会下雨。我们去公园吧。"),
+        (None, "東京は晴れです。大阪は雨です。明日は雪が降るでしょう。週末は晴れるでしょう。"),
+        (None, "서울은 맑습니다. 부산은 비가 옵니다. 내일은 눈이 올 것입니다. 주말은 맑겠습니다."),
+    ],
+)
+def test_cjk_and_arabic_text_with_or_without_a_language(
+    method: str, language: str | None, text: str
+) -> None:
+    chosen = summarize_text(text, 2, language, method=method)
+    assert len(chosen) == 2
+    assert all(sentence in text for sentence in chosen)
+
+
+def test_language_is_detected_when_not_given() -> None:
+    """German rules keep "3. Oktober" in one sentence; English ones would split it."""
+    text = (
+        "Am 3. Oktober wurde in der ganzen Stadt gefeiert, und die Straßen waren voll. "
+        "Die Menschen sangen und tanzten bis in die Nacht. Es war ein schöner Tag."
+    )
+    assert summarize_text(text, 3)[0].startswith("Am 3. Oktober wurde")
+    assert summarize_text(text, 3, "xx")[0].startswith("Am 3. Oktober wurde")
+
+
+# --- newsrank ------------------------------------------------------------------------------
+
+NEWS = (
+    "A fire at a chemical plant in Rotterdam forced the evacuation of 200 homes on Sunday.\n\n"
+    "Smoke from the plant drifted over the city for six hours, the fire service said.\n\n"
+    "Firefighter Anna de Vries (pictured) with a colleague at the scene.\n\n"
+    "Residents near the chemical plant were told to keep windows shut until the fire was out.\n\n"
+    "The plant makes solvents and had passed a safety inspection in March.\n\n"
+    "Read more: Other stories from the Netherlands.\n\n"
+    "Officials said the evacuation of the homes near the plant would end on Monday."
+)
+
+
+def test_newsrank_opens_with_the_lede_and_skips_captions() -> None:
+    chosen = summarize_text(NEWS, 3, title="Chemical plant fire forces evacuation")
+    assert chosen[0].startswith("A fire at a chemical plant")
+    assert not any("(pictured)" in sentence or "Read more" in sentence for sentence in chosen)
+
+
+def test_newsrank_lede_is_the_first_real_sentence() -> None:
+    text = "Sweet life: the Duchess at home.\n\n" + NEWS
+    assert summarize_text(text, 1) == [NEWS.split("\n\n")[0]]
+
+
+def test_newsrank_is_deterministic() -> None:
+    assert len({tuple(summarize_text(NEWS, 3)) for _ in range(5)}) == 1

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 # The pipeline (sumy, trafilatura, numpy) is imported by the commands that use it, so that
 # `digest --help` and `digest sources ...` start quickly.
-METHOD_NAMES = "lexrank, textrank, lsa, luhn, kl, sumbasic, reduction, edmundson, lead"
+METHOD_NAMES = (
+    "newsrank (the default), lexrank, textrank, lsa, luhn, kl, sumbasic, reduction, edmundson, lead"
+)
 
 
 @cli.command()
@@ -136,7 +138,19 @@ def _s(count: int) -> str:
     "--sentences",
     type=click.IntRange(min=1),
     default=None,
-    help="How many sentences (default: the configured number, else 3).",
+    help="At most this many sentences (default: the configured number, else 3).",
+)
+@click.option(
+    "--ratio",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=None,
+    help="At most this share of the article's sentences, e.g. 0.2.",
+)
+@click.option(
+    "--max-words",
+    type=click.IntRange(min=1),
+    default=None,
+    help="At most this many words in all.",
 )
 @click.option(
     "-m",
@@ -150,21 +164,28 @@ def summarize_command(
     config_path: Path | None,
     source: str,
     sentences: int | None,
+    ratio: float | None,
+    max_words: int | None,
     method: str | None,
     as_json: bool,
 ) -> None:
     """Summarise one web page or file (.html, .htm, .txt, .md) and print the summary.
 
     Works without a configuration file; when one is found, its settings are the defaults.
+    Every limit given applies; with --ratio or --max-words alone, the number of sentences is
+    not capped.
     """
     config = optional_config(config_path)
     from digest import pipeline
 
+    budget = ratio is not None or max_words is not None
     summary = pipeline.summarize_document(
         source,
         config,
-        sentences=sentences or config.digest.sentences,
+        sentences=sentences if sentences or budget else config.digest.sentences,
         method=method or config.digest.method,
+        ratio=ratio if budget else config.digest.ratio,
+        max_words=max_words if budget else config.digest.max_words,
     )
     article = summary.article
     if as_json:
