@@ -166,8 +166,12 @@ def _cpu_executor(processes: int, sources: int) -> Executor:
     count = processes or ((os.cpu_count() or 1) if sources >= PROCESSES_FROM else 1)
     if count <= 1:
         return _InlineExecutor()
-    # "spawn": a forked child of a threaded process can inherit a held lock.
-    return ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn"))
+    # Not "fork": a forked child of a threaded process can inherit a held lock. A fork
+    # server is started once, imports the preparing code once, and forks each worker from
+    # that clean, single-threaded process, so workers start at once.
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["digest.prepare"])
+    return ProcessPoolExecutor(max_workers=count, mp_context=context)
 
 
 def _gather(
