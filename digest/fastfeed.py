@@ -63,21 +63,12 @@ def _rss(root: etree._Element, source: Source, base_url: str) -> list[FeedItem]:
         encoded, description = _text(entry.find(_CONTENT)), _text(entry.find("description"))
         content = encoded if len(encoded) >= len(description) else description
         title = _plain(_text(entry.find("title")))
-        guid = _text(entry.find("guid")) or link or _hash_id(title + content)
-        if not (title or link or content.strip()):
-            continue
-        items.append(
-            FeedItem(
-                source=source.name,
-                guid=guid,
-                url=link,
-                title=title,
-                content=content,
-                content_type="html",
-                published=_rfc822(_text(entry.find("pubDate"))),
-                author=_text(entry.find(_DC_CREATOR)) or _text(entry.find("author")) or None,
-            )
-        )
+        guid = _text(entry.find("guid"))
+        published = _rfc822(_text(entry.find("pubDate")))
+        author = _text(entry.find(_DC_CREATOR)) or _text(entry.find("author"))
+        item = _item(source, guid, link, title, (content, "html"), published, author)
+        if item is not None:
+            items.append(item)
     return items
 
 
@@ -92,24 +83,38 @@ def _atom(root: etree._Element, source: Source, base_url: str) -> list[FeedItem]
             content, content_type = summary, summary_type
         title, title_type = _atom_text(entry.find(f"{_ATOM}title"))
         title = _plain(title) if title_type == "html" else " ".join(title.split())
-        guid = _text(entry.find(f"{_ATOM}id")) or link or _hash_id(title + content)
-        if not (title or link or content.strip()):
-            continue
-        published = _text(entry.find(f"{_ATOM}published")) or _text(entry.find(f"{_ATOM}updated"))
-        author = entry.find(f"{_ATOM}author/{_ATOM}name")
-        items.append(
-            FeedItem(
-                source=source.name,
-                guid=guid,
-                url=link,
-                title=title,
-                content=content,
-                content_type=content_type,
-                published=_iso8601(published),
-                author=_text(author) or None,
-            )
-        )
+        guid = _text(entry.find(f"{_ATOM}id"))
+        updated = _text(entry.find(f"{_ATOM}published")) or _text(entry.find(f"{_ATOM}updated"))
+        author = _text(entry.find(f"{_ATOM}author/{_ATOM}name"))
+        item = _item(source, guid, link, title, (content, content_type), _iso8601(updated), author)
+        if item is not None:
+            items.append(item)
     return items
+
+
+def _item(
+    source: Source,
+    guid: str,
+    link: str,
+    title: str,
+    content: tuple[str, str],
+    published: datetime | None,
+    author: str,
+) -> FeedItem | None:
+    """An item, identified by its GUID, else its link, else a hash; None for an empty husk."""
+    body, content_type = content
+    if not (title or link or body.strip()):
+        return None
+    return FeedItem(
+        source=source.name,
+        guid=guid or link or _hash_id(title + body),
+        url=link,
+        title=title,
+        content=body,
+        content_type=content_type,
+        published=published,
+        author=author or None,
+    )
 
 
 def _alternate(element: etree._Element, base: str) -> str:

@@ -122,18 +122,7 @@ def test_clean_text_keeps_real_sentences(sentence: str) -> None:
 
 # --- furniture and repeats: the acceptance page, then each rule both ways ----------
 
-BODY = (
-    "Repairs to the eastern harbour wall, damaged in the February storms, will begin on the "
-    "third of June and last about ten weeks, the port authority said on Monday.\n\n"
-    "Engineers found that two sections of the wall had lost most of their facing stones, and "
-    "that water was seeping into the rubble core behind them.\n\n"
-    "The work will close the eastern pier to walkers, but fishing boats will still be able to "
-    "land their catch at the western quay, which was not damaged.\n\n"
-    '"We would rather close the pier for one summer than lose the wall in the next storm," '
-    "said Alan Pryce, the harbour master.\n\n"
-    "The authority expects the repairs to cost about four hundred thousand pounds, most of it "
-    "paid from the national coastal resilience fund."
-)
+BODY = (PAGES / "furniture-body.txt").read_text(encoding="utf-8").rstrip("\n")
 
 
 def test_clean_text_keeps_only_the_article_body_of_a_text_page() -> None:

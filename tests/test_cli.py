@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from digest import __version__
 from digest.cli import cli
+from digest.summarize import METHODS
 
 from .conftest import DEMO_CONFIG, SmtpServer
 
@@ -188,21 +189,7 @@ def test_summarize_budgets(options: list[str], check: Any) -> None:
     assert check(json.loads(result.output)["summary"])
 
 
-@pytest.mark.parametrize(
-    "method",
-    [
-        "newsrank",
-        "lexrank",
-        "textrank",
-        "lsa",
-        "luhn",
-        "kl",
-        "sumbasic",
-        "reduction",
-        "edmundson",
-        "lead",
-    ],
-)
+@pytest.mark.parametrize("method", METHODS)
 def test_summarize_works_with_every_method(method: str) -> None:
     page = str(DEMO / "pages" / "larkfield-night-bus.html")
     result = CliRunner().invoke(
