@@ -55,6 +55,8 @@ class DigestSettings:
     method: str = "newsrank"  # digest.summarize.DEFAULT_METHOD
     language: str = "english"
     max_articles: int = 50
+    group_by: str = "none"  # "none", or "source": a heading per source
+    max_html_bytes: int = 100_000  # Gmail clips larger messages
     timezone: str = "UTC"
     templates: Path | None = None  # a folder overriding the packaged templates file by file
 
@@ -237,6 +239,8 @@ _DIGEST_RULES: dict[str, Rule] = {
     "method": _TEXT,
     "language": _TEXT,
     "max_articles": positive(int, "a whole number"),
+    "group_by": choice("none", "source"),
+    "max_html_bytes": positive(int, "a whole number of bytes"),
     "timezone": timezone,
     "templates": folder,
 }

@@ -109,10 +109,24 @@ class Digest:
     generated_at: datetime  # aware, in the subscriber's time zone
     items: tuple[Summary, ...]
     sources: tuple[str, ...] = ()
+    group_by: str = "none"  # "none" or "source": how `groups` gathers the items
+    omitted: int = 0  # articles left out to keep the email small enough
+    unsubscribe_url: str = ""  # where the reader stops these emails
 
     @property
     def article_count(self) -> int:
         return len(self.items)
+
+    @property
+    def groups(self) -> tuple[tuple[str, tuple[Summary, ...]], ...]:
+        """The items as (heading, items) pairs: one group with no heading, or one per source,
+        in the order the sources first appear."""
+        if self.group_by != "source":
+            return (("", self.items),)
+        grouped: dict[str, list[Summary]] = {}
+        for item in self.items:
+            grouped.setdefault(item.article.source or "Other", []).append(item)
+        return tuple((name, tuple(items)) for name, items in grouped.items())
 
 
 @dataclass(frozen=True, slots=True)

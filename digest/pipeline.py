@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from digest import collect, render, summarize
@@ -127,9 +129,15 @@ def _send_digest(
         generated_at=local_now,
         items=items,
         sources=tuple(source.name for source in config.sources),
+        group_by=config.digest.group_by,
+        unsubscribe_url=unsubscribe_url(config.delivery.sender, subscriber.email),
     )
     try:
-        rendered = render.render_digest(digest, template_dir=config.digest.templates)
+        rendered = render.render_digest(
+            digest,
+            template_dir=config.digest.templates,
+            max_html_bytes=config.digest.max_html_bytes,
+        )
         if dry_run:
             report.previews.append((subscriber, len(pending), rendered.subject))
             return
@@ -167,3 +175,9 @@ def _summary(config: Config, store: Store, stored: StoredArticle, local_now: dat
     )
     store.save_summary(stored.article_id, summary.sentences, key)
     return summary
+
+
+def unsubscribe_url(sender: str, email: str) -> str:
+    """A mailto link asking the sender to unsubscribe `email`."""
+    address = parseaddr(sender)[1]
+    return f"mailto:{address}?subject={quote(f'Unsubscribe {email}')}" if address else ""

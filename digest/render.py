@@ -2,25 +2,38 @@
 
 Given a template folder this stage is pure: it reads templates and nothing else. One Jinja
 environment serves each folder: the user's folder (when configured) overrides the packaged
-templates file by file, undefined names are errors (`StrictUndefined`) and HTML templates
+templates file by file (a ChoiceLoader), templates run in a sandbox (a user's template may
+not reach into Python), undefined names are errors (`StrictUndefined`) and HTML templates
 are autoescaped by their extension. Templates receive the `Digest` record as ``digest`` and
-nothing else.
+nothing else, plus the filters of `digest.filters`.
+
+The HTML's ``<style>`` rules are copied into ``style`` attributes (css-inline, which fetches
+nothing), so mail clients that drop ``<style>`` still show the design; the block stays for
+the media queries. When the HTML would be larger than the limit (Gmail clips messages over
+about 102 KB, hiding the footer), the least recent articles are left out and the digest
+says how many.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+import css_inline
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from digest.errors import RenderError
+from digest.filters import FILTERS
 from digest.models import Digest, RenderedDigest
 
 SUBJECT_TEMPLATE = "subject.txt"
 TEXT_TEMPLATE = "digest.txt"
 HTML_TEMPLATE = "digest.html"
+MAX_HTML_BYTES = 100_000  # under Gmail's clipping threshold of about 102 KB
+_INLINER = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
 
 
 def packaged_templates() -> Path:
@@ -37,12 +50,12 @@ def _autoescape(name: str | None) -> bool:
 
 @lru_cache(maxsize=8)
 def environment(template_dir: Path | None = None) -> jinja2.Environment:
-    """The Jinja environment for `template_dir` over the packaged templates."""
-    folders = [packaged_templates()]
+    """The sandboxed Jinja environment for `template_dir` over the packaged templates."""
+    loaders = [jinja2.FileSystemLoader(str(packaged_templates()))]
     if template_dir is not None:
-        folders.insert(0, template_dir)
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(folder) for folder in folders]),
+        loaders.insert(0, jinja2.FileSystemLoader(str(template_dir)))
+    env = SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=_autoescape,
         trim_blocks=True,
@@ -50,19 +63,43 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=True,
     )
+    env.filters.update(FILTERS)
+    return env
 
 
-def render_digest(digest: Digest, *, template_dir: Path | None = None) -> RenderedDigest:
-    """Render the subject, text and HTML of `digest`.
+def render_digest(
+    digest: Digest, *, template_dir: Path | None = None, max_html_bytes: int = MAX_HTML_BYTES
+) -> RenderedDigest:
+    """Render the subject, text and HTML of `digest`, within `max_html_bytes` of HTML.
 
-    Raises `RenderError` naming the template file and line when a template cannot be
-    loaded, parsed or rendered.
+    When the HTML is too large, the least recent articles (the last items) are left out and
+    `Digest.omitted` says how many. Raises `RenderError` naming the template file and line
+    when a template cannot be loaded, parsed or rendered.
     """
     env = environment(template_dir)
+    rendered = _render_all(env, digest)
+    kept = len(digest.items)
+    while len(rendered.html.encode("utf-8")) > max_html_bytes and kept > 1:
+        # Cut in proportion to the excess, then check again; at least one article goes.
+        excess = len(rendered.html.encode("utf-8")) / max_html_bytes
+        kept = max(1, min(kept - 1, int(kept / excess)))
+        smaller = replace(digest, items=digest.items[:kept], omitted=len(digest.items) - kept)
+        rendered = _render_all(env, smaller)
+    return rendered
+
+
+def _render_all(env: jinja2.Environment, digest: Digest) -> RenderedDigest:
     subject = " ".join(_render(env, SUBJECT_TEMPLATE, digest).split())
     text = _render(env, TEXT_TEMPLATE, digest)
-    html = _render(env, HTML_TEMPLATE, digest)
+    html = _inline_css(_render(env, HTML_TEMPLATE, digest))
     return RenderedDigest(subject=subject, text=_tidy_text(text), html=html)
+
+
+def _inline_css(html: str) -> str:
+    try:
+        return str(_INLINER.inline(html))
+    except (css_inline.InlineError, ValueError) as exc:
+        raise RenderError(f"{HTML_TEMPLATE}: the CSS could not be inlined: {exc}") from exc
 
 
 def _render(env: jinja2.Environment, name: str, digest: Digest) -> str:
@@ -74,6 +111,8 @@ def _render(env: jinja2.Environment, name: str, digest: Digest) -> str:
         where = f"{exc.filename or exc.name or name}:{exc.lineno}"
         raise RenderError(f"{where}: {exc.message}") from exc
     except jinja2.TemplateError as exc:
+        raise RenderError(f"{_error_location(exc, name)}: {exc}") from exc
+    except (ValueError, TypeError, ArithmeticError) as exc:  # e.g. a filter given bad input
         raise RenderError(f"{_error_location(exc, name)}: {exc}") from exc
 
 
@@ -95,9 +134,14 @@ def _error_location(exc: BaseException, name: str) -> str:
 
 def _folders(env: jinja2.Environment) -> str:
     loader = env.loader
-    if isinstance(loader, jinja2.FileSystemLoader):
-        return " or ".join(str(path) for path in loader.searchpath)
-    return "the template folder"
+    loaders = loader.loaders if isinstance(loader, jinja2.ChoiceLoader) else [loader]
+    paths = [
+        str(path)
+        for each in loaders
+        if isinstance(each, jinja2.FileSystemLoader)
+        for path in each.searchpath
+    ]
+    return " or ".join(paths) or "the template folder"
 
 
 _BLANK_RUNS = re.compile(r"\n{3,}")

@@ -33,7 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     "tokenizer": set(),
     "ranking": set(),
     "summarize": {"errors", "models", "tokenizer", "ranking"},
-    "render": {"errors", "models"},
+    "filters": set(),
+    "render": {"errors", "models", "filters"},
     "deliver": {"errors", "models", "config", "__init__"},
     "store": {"errors", "models"},
     # the list of sources, and the collection pass: every source into the store

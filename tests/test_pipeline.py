@@ -133,7 +133,7 @@ def test_same_story_in_two_feeds_is_stored_once(
     assert (report.collection.new_articles, report.collection.duplicates) == (2, 2)
     assert stored[0].article.source == "A, B"
     html = report.delivered[0].files[1].read_text("utf-8")
-    assert html.count("River authority opens a new fish pass") == 1
+    assert html.count("River authority opens a new fish pass at the old mill weir</a>") == 1
 
 
 def test_unchanged_feed_is_not_parsed_again(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +42,7 @@ def test_default_templates_render_every_part() -> None:
     assert "   - The bridge reopened." in rendered.text
     assert "https://example.org/bridge" in rendered.text
     assert '<a href="https://example.org/bridge"' in rendered.html
-    assert '<li style="margin:0 0 6px 0;">Traffic is back.</li>' in rendered.html
+    assert '<li style="padding: 0 0 6px 0;">Traffic is back.</li>' in rendered.html
     assert "reader@example.org" in rendered.html
 
 
@@ -81,3 +83,129 @@ def test_an_article_without_a_summary_says_so() -> None:
     assert "No summary could be made of this article" in rendered.text
     assert "No summary could be made of this article" in rendered.html
     assert "<ul" not in rendered.html
+
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+
+
+def sample_digest() -> Digest:
+    """Fixed sample data at a fixed time, for the golden files."""
+    articles = [
+        Article(
+            url="https://example.org/news/tidal-barrier",
+            title="Harbour board approves tidal barrier",
+            text="The harbour board approved a tidal barrier on Monday. " * 40,
+            source="Harbour Gazette",
+            published=datetime(2026, 11, 25, 18, 30, tzinfo=UTC),
+        ),
+        Article(
+            url="https://example.net/science/comet",
+            title="Comet <Hollis> brightens & may be seen without a telescope",
+            text="Comet Hollis brightened faster than predicted. " * 300,
+            source="Hill Observatory",
+            published=datetime(2026, 11, 24, 21, 0, tzinfo=UTC),
+        ),
+        Article(
+            url="file:///home/reader/notes/garden.md",
+            title="Garden notes",
+            text="The garden used less water this year.",
+            source="Notes",
+        ),
+    ]
+    items = (
+        Summary(articles[0], ("The harbour board approved a tidal barrier on Monday.",
+                              "Building starts in March & ends in two years."), "newsrank"),
+        Summary(articles[1], ("Comet Hollis brightened faster than predicted.",), "newsrank"),
+        Summary(articles[2], (), "newsrank"),
+    )  # fmt: skip
+    return Digest(
+        subscriber=READER,
+        title="Morning digest",
+        generated_at=WHEN,
+        items=items,
+        unsubscribe_url="mailto:digest@example.org?subject=Unsubscribe%20reader%40example.org",
+    )
+
+
+@pytest.mark.parametrize(("part", "name"), [("text", "digest.txt"), ("html", "digest.html")])
+def test_default_digest_matches_its_golden_file(part: str, name: str) -> None:
+    """Set DIGEST_UPDATE_GOLDEN=1 to rewrite the golden files after a deliberate change."""
+    rendered = getattr(render_digest(sample_digest()), part)
+    golden = GOLDEN / name
+    if os.environ.get("DIGEST_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(rendered, encoding="utf-8")
+    assert rendered == golden.read_text(encoding="utf-8")
+
+
+def test_text_part_is_plain_and_wrapped_at_72_columns() -> None:
+    text = render_digest(sample_digest()).text
+    prose = [line for line in text.splitlines() if "://" not in line and "mailto:" not in line]
+    assert max(len(line) for line in prose) <= 72  # an address is never broken
+    assert "Comet <Hollis> brightens & may be seen" in text
+    assert "[1] https://example.org/news/tidal-barrier" in text
+    assert "Unsubscribe: mailto:digest@example.org" in text
+    assert "**" not in text and "](" not in text
+
+
+def test_html_part_has_inlined_css_and_keeps_media_queries() -> None:
+    html = render_digest(sample_digest()).html
+    assert '<h1 class="title" style="' in html
+    assert "@media (max-width: 620px)" in html and "prefers-color-scheme: dark" in html
+    assert 'role="presentation"' in html
+    assert "Comet &lt;Hollis&gt; brightens &amp; may be seen" in html
+    assert ">Unsubscribe</a>" in html
+    assert "2 min read" in html
+
+
+def test_articles_can_be_grouped_by_source() -> None:
+    grouped = replace(sample_digest(), group_by="source")
+    text = render_digest(grouped).text
+    assert text.index("HARBOUR GAZETTE") < text.index("HILL OBSERVATORY") < text.index("NOTES")
+
+
+def test_a_digest_too_large_for_gmail_leaves_out_the_oldest_articles() -> None:
+    """60 long articles stay under 102 KB of HTML, and the digest says how many are left out."""
+    long = "A long sentence about the harbour, the ferry and the weather this week. " * 6
+    items = tuple(
+        Summary(
+            Article(url=f"https://example.org/{n}", title=f"Article number {n}", text=long * 20,
+                    source="Harbour Gazette"),
+            (long, long, long),
+            "newsrank",
+        )
+        for n in range(60)
+    )  # fmt: skip
+    rendered = render_digest(replace(sample_digest(), items=items))
+    size = len(rendered.html.encode("utf-8"))
+    assert size <= 100_000 < 102_000
+    omitted = int(re.search(r"(\d+) older articles were left out", rendered.html).group(1))
+    assert 0 < omitted < 60
+    assert f"Article number {59 - omitted}<" in rendered.html
+    assert f"Article number {60 - omitted}<" not in rendered.html
+    assert "is subscribed to" in rendered.html  # the footer survives
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("{{ digest.__class__.__mro__ }}", r"digest\.txt:1: access to attribute '__class__'"),
+        ("{{ digest.title | reading_time | nosuch }}", r"digest\.txt:1: No filter named"),
+        ("{{ digest.generated_at | localtime('Mars/Base') }}", r"unknown time zone 'Mars/Base'"),
+    ],
+)
+def test_sandbox_and_filter_errors_name_file_and_line(
+    tmp_path: Path, source: str, message: str
+) -> None:
+    (tmp_path / "digest.txt").write_text(source, encoding="utf-8")
+    with pytest.raises(RenderError, match=message):
+        render_digest(make_digest(), template_dir=tmp_path)
+
+
+def test_a_user_template_can_override_one_block(tmp_path: Path) -> None:
+    (tmp_path / "digest.html").write_text(
+        '{% extends "base.html" %}{% block intro %}<tr><td>Good morning!</td></tr>{% endblock %}',
+        encoding="utf-8",
+    )
+    html = render_digest(make_digest(), template_dir=tmp_path).html
+    assert "Good morning!" in html and "Bridge reopens" in html
