@@ -24,8 +24,9 @@ from digest.collection import CollectionReport, Failure, Progress, collect_all, 
 from digest.config import Config
 from digest.deliver import deliver
 from digest.errors import ConfigError, DigestError
-from digest.models import Delivery, Digest, Subscriber, Summary
+from digest.models import Delivery, Digest, RenderedDigest, Subscriber, Summary
 from digest.prepare import article_from_item
+from digest.samples import sample_digest
 from digest.store import Store, StoredArticle
 
 log = logging.getLogger("digest")
@@ -121,17 +122,7 @@ def _send_digest(
     if not pending:
         report.nothing_new.append(subscriber.email)
         return
-    local_now = now.astimezone(ZoneInfo(subscriber.timezone))
-    items = tuple(_summary(config, store, stored, local_now) for stored in pending)
-    digest = Digest(
-        subscriber=subscriber,
-        title=config.digest.title,
-        generated_at=local_now,
-        items=items,
-        sources=tuple(source.name for source in config.sources),
-        group_by=config.digest.group_by,
-        unsubscribe_url=unsubscribe_url(config.delivery.sender, subscriber.email),
-    )
+    digest = build_digest(config, store, subscriber, pending, now=now)
     try:
         rendered = render.render_digest(
             digest,
@@ -154,6 +145,56 @@ def _send_digest(
         when=now,
     )
     report.delivered.append(delivery)
+
+
+def build_digest(
+    config: Config,
+    store: Store,
+    subscriber: Subscriber,
+    pending: list[StoredArticle],
+    *,
+    now: datetime,
+) -> Digest:
+    """The digest of `pending` articles for `subscriber`, summarised as configured."""
+    local_now = now.astimezone(ZoneInfo(subscriber.timezone))
+    return Digest(
+        subscriber=subscriber,
+        title=config.digest.title,
+        generated_at=local_now,
+        items=tuple(_summary(config, store, stored, local_now) for stored in pending),
+        sources=tuple(source.name for source in config.sources),
+        group_by=config.digest.group_by,
+        unsubscribe_url=unsubscribe_url(config.delivery.sender, subscriber.email),
+    )
+
+
+def preview(
+    config: Config, store: Store, *, now: datetime, subscriber: Subscriber | None = None
+) -> tuple[RenderedDigest, bool]:
+    """Render the next digest without collecting, sending or marking anything.
+
+    It holds what the subscriber (the first configured one by default) has not had yet;
+    when that is nothing, it shows sample data. Returns the rendering and whether it is the
+    sample. Raises `RenderError` for a template error.
+    """
+    reader = subscriber or (config.subscribers[0] if config.subscribers else None)
+    reader = reader or Subscriber("reader@example.org", timezone=config.digest.timezone)
+    pending = store.undelivered(reader.email, limit=config.digest.max_articles)
+    if pending:
+        digest = build_digest(config, store, reader, pending, now=now)
+    else:
+        local = now.astimezone(ZoneInfo(reader.timezone))
+        digest = replace(sample_digest(local, reader), group_by=config.digest.group_by)
+    rendered = render.render_digest(
+        digest, template_dir=config.digest.templates, max_html_bytes=config.digest.max_html_bytes
+    )
+    return rendered, not pending
+
+
+def check_templates(config: Config, *, template_dir: Path | None, now: datetime) -> list[str]:
+    """Problems in the templates (`template_dir`, else the configured folder), one a line."""
+    folder = template_dir or config.digest.templates
+    return render.check_templates(folder, sample_digest(now))
 
 
 def _summary(config: Config, store: Store, stored: StoredArticle, local_now: datetime) -> Summary:

@@ -151,3 +151,43 @@ def _tidy_text(text: str) -> str:
     """Trailing spaces off every line, at most one blank line in a row, one final newline."""
     lines = "\n".join(line.rstrip() for line in text.splitlines())
     return _BLANK_RUNS.sub("\n\n", lines).strip() + "\n"
+
+
+TEMPLATE_SUFFIXES = (".html", ".txt")
+
+
+def template_names(template_dir: Path | None = None) -> list[str]:
+    """Every template file name, in the user's folder and the packaged one."""
+    folders = [packaged_templates(), *([template_dir] if template_dir else [])]
+    return sorted(
+        {
+            path.relative_to(folder).as_posix()
+            for folder in folders
+            if folder.is_dir()
+            for path in folder.rglob("*")
+            if path.suffix in TEMPLATE_SUFFIXES and path.is_file()
+        }
+    )
+
+
+def check_templates(template_dir: Path | None, sample: Digest) -> list[str]:
+    """Every problem in the templates, as ``file:line: message``; an empty list if none.
+
+    Each template is parsed, then the subject, text and HTML are rendered with `sample`.
+    """
+    env = environment(template_dir)
+    problems: list[str] = []
+    for name in template_names(template_dir):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(f"{exc.filename or name}:{exc.lineno}: {exc.message}")
+        except jinja2.TemplateError as exc:
+            problems.append(f"{name}: {exc}")
+    for name in (SUBJECT_TEMPLATE, TEXT_TEMPLATE, HTML_TEMPLATE):
+        try:
+            _render(env, name, sample)
+        except RenderError as exc:
+            if str(exc) not in problems:  # a syntax error is reported once
+                problems.append(str(exc))
+    return problems

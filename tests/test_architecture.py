@@ -34,6 +34,8 @@ ALLOWED: dict[str, set[str]] = {
     "ranking": set(),
     "summarize": {"errors", "models", "tokenizer", "ranking"},
     "filters": set(),
+    "samples": {"models"},
+    "preview_server": set(),
     "render": {"errors", "models", "filters"},
     "deliver": {"errors", "models", "config", "__init__"},
     "store": {"errors", "models"},
@@ -46,7 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "pipeline": {
         "errors", "models", "config", "collection", "collect", "prepare", "summarize",
-        "render", "deliver", "store", "__init__",
+        "render", "deliver", "store", "samples", "__init__",
     },
     "scheduler": {"config", "pipeline", "store", "errors", "models"},
     "__init__": set(),
