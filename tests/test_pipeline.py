@@ -155,3 +155,22 @@ def test_unchanged_feed_is_not_parsed_again(
 def test_content_hash_ignores_case_spacing_and_punctuation() -> None:
     assert content_hash("Hello,  World!\n") == content_hash("hello world")
     assert content_hash("hello world") != content_hash("hello there")
+
+
+def test_a_template_error_stops_the_digest_and_the_next_run_tries_again(
+    demo: config_module.Config, tmp_path: Path
+) -> None:
+    """Fail closed: nothing is sent or marked; once the template is fixed, the digest goes."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "digest.txt").write_text("{{ digest.titel }}", encoding="utf-8")
+    broken = replace(demo, digest=replace(demo.digest, templates=folder))
+    with Store(demo.database) as store:
+        first = run_once(broken, store, now=NOW)
+        (folder / "digest.txt").write_text('{% extends "base.txt" %}', encoding="utf-8")
+        second = run_once(broken, store, now=LATER)
+    (failure,) = first.delivery_failures
+    assert f"{folder / 'digest.txt'}:1: " in failure.reason and "titel" in failure.reason
+    assert first.delivered == []
+    assert len(second.delivered) == 1 and len(list(demo.outbox.glob("*.eml"))) == 1
+    assert second.delivered[0].files[0].read_text("utf-8").count("Council approves") >= 1
