@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from importlib import resources
 
+from digest.tokenizer import function_words, iso_code
+
 __all__ = ["detect_language"]
 
 # sumy's stop-word lists for languages written with spaces between words, by ISO 639-1.
@@ -63,9 +65,11 @@ def detect_language(text: str) -> str | None:
 
     Scripts that belong to one language decide alone (Greek, Hebrew, Thai, Korean,
     Japanese kana, Chinese); Cyrillic is told apart by the letters only Russian or only
-    Ukrainian uses. Otherwise the words are matched against sumy's stop-word lists, each
-    word weighted by how many languages list it; the best language must cover enough of
-    the words and clearly beat the second.
+    Ukrainian uses; Arabic script is Arabic unless letters of Persian or Urdu appear.
+    Otherwise the words are matched against sumy's stop-word lists, each word weighted by
+    how many languages list it; the best language must cover enough of the words and
+    clearly beat the second. A text of under a dozen words is judged by function words
+    instead (`digest.tokenizer.function_words`).
     """
     sample = text[:_SAMPLE_CHARS]
     letters = sum(len(word) for word in _LETTERS.findall(sample))
@@ -80,9 +84,11 @@ def detect_language(text: str) -> str | None:
     if len(_CYRILLIC.findall(sample)) * 2 > letters:
         russian, ukrainian = bool(re.search("[ыэЫЭ]", sample)), bool(re.search("[їєґЇЄҐ]", sample))
         return "ru" if russian and not ukrainian else "uk" if ukrainian and not russian else None
-    if len(_ARABIC.findall(sample)) * 2 > letters and _PERSIAN_LETTERS.search(sample):
-        return None  # Persian or Urdu, not Arabic
+    if len(_ARABIC.findall(sample)) * 2 > letters:
+        return None if _PERSIAN_LETTERS.search(sample) else "ar"  # Persian or Urdu: unsure
     words = [word for word in _LETTERS.findall(sample.casefold()) if len(word) > 1]
+    if len(words) < _MIN_WORDS:
+        return _by_function_words(sample)
     scores: dict[str, float] = {}
     for word in words:
         codes, weight = _STOP_WORDS.get(word, ((), 0.0))
@@ -90,6 +96,28 @@ def detect_language(text: str) -> str | None:
             scores[code] = scores.get(code, 0.0) + weight
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True) + [("", 0.0)] * 2
     (best, score), (_, second) = ranked[0], ranked[1]
-    if len(words) < _MIN_WORDS or score < _MIN_SHARE * len(words) or score < _MIN_LEAD * second:
+    if score < _MIN_SHARE * len(words) or score < _MIN_LEAD * second:
         return None
     return best
+
+
+_FUNCTION_WORDS = function_words()
+# Quotes, dashes and ellipses, ASCII and typographic, stripped from words before lookup.
+_PUNCTUATION = ".,;:!?\"'()[]«»\u201c\u201d\u2018\u2019\u201e\u2026-\u2013\u2014"
+
+
+def _by_function_words(sample: str) -> str | None:
+    """A short text's language, by the function words of the languages the tokenizer knows.
+
+    Too few words for stop-word shares to mean much; instead at least one word in twenty
+    must be a function word, and the language with the most of them wins.
+    """
+    words = sample.lower().split()
+    votes: dict[str, int] = {}
+    for word in words:
+        for name in _FUNCTION_WORDS.get(word.strip(_PUNCTUATION), ()):
+            votes[name] = votes.get(name, 0) + 1
+    if not votes:
+        return None
+    best = max(votes, key=votes.__getitem__)  # ties: the first language the tokenizer lists
+    return iso_code(best) if votes[best] * 20 >= len(words) else None

@@ -54,9 +54,10 @@ from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
 from digest.errors import SummarizeError
+from digest.language import detect_language
 from digest.models import Article, Summary
 from digest.ranking import content_terms, is_furniture, rank_sentences
-from digest.tokenizer import Tokenizer, detect_language, known_language
+from digest.tokenizer import Tokenizer, known_language
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "summarize", "summarize_text"]
 
@@ -154,7 +155,7 @@ def summarize_text(
         raise SummarizeError(f"The summary word budget must be at least 1, not {max_words}.")
     if (sentences is not None and sentences < 1) or not text.strip():
         return []
-    lang = _language(known_language(language) or detect_language(text) or "english")
+    lang = _language(known_language(language) or known_language(detect_language(text)) or "english")
     candidates = [c for c in _candidates(text, lang.tokenizer) if not _is_furniture(c)]
     if not candidates:
         return []  # nothing but page furniture: nothing to summarise

@@ -2,9 +2,9 @@
 
 This module owns ``Tokenizer``, a drop-in for sumy's own tokenizer (``language``,
 ``to_sentences``, ``to_words``, tuples of stripped strings), ``language_for``, which maps
-ISO codes to the language names sumy uses, and ``detect_language``, which guesses a text's
-language from its script or, for Latin and Cyrillic text, from its most common function
-words. sumy's ``Tokenizer`` needs NLTK punkt data and is never constructed here.
+ISO codes to the language names sumy uses, and the per-language word lists, which
+`digest.language` also uses to tell the language of a short text. sumy's ``Tokenizer``
+needs NLTK punkt data and is never constructed here.
 
 Sentences are split with regular expressions compiled once at import, plus small
 per-language word lists (abbreviations, words that start sentences). A "." ends a sentence
@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Tokenizer", "detect_language", "known_language", "language_for"]
+__all__ = ["Tokenizer", "function_words", "iso_code", "known_language", "language_for"]
 
 # Terminators that need whitespace after them, and closers that stay with the sentence.
 _WEST = ".!?…‽"
@@ -277,31 +277,13 @@ def language_for(code_or_name: str | None) -> str:
 
 # Scripts that name their language outright. Kana decide Japanese even in text that is
 # mostly Han characters; any other script must hold a good share of the letters.
-_KANA = re.compile(r"[\u3040-\u30ff]")
-_SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("korean", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
-    ("chinese", re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")),
-    ("arabic", re.compile(r"[\u0600-\u06ff\u0750-\u077f]")),
-    ("hebrew", re.compile(r"[\u0590-\u05ff]")),
-    ("thai", re.compile(r"[\u0e00-\u0e7f]")),
-    ("greek", re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")),
-)
-_PUNCTUATION = ".,;:!?\"'()[]«»“”‘’„…-–—"
-_NON_LATIN = re.compile(
-    "[" + "".join(p.pattern[1:-1] for _, p in _SCRIPTS) + _KANA.pattern[1:-1] + "]"
-)
-_DETECT_SAMPLE = 1200  # characters read from the start of the text
-# Every language's sentence openers (articles, pronouns, conjunctions) double as a list of
-# its most common words: one lookup table, word -> the languages it belongs to.
-# English, the fallback, also gets the frequent words that rarely open a sentence, so a
-# short English text is not taken for Czech ("to", "a", "on") or Hungarian ("a", "is").
-_ENGLISH_EXTRA = frozenset({
-    "of", "to", "is", "was", "are", "were", "be", "been", "has", "have", "had", "not", "will",
-    "would", "said",
-})  # fmt: skip
+def function_words() -> dict[str, tuple[str, ...]]:
+    """Each language's sentence openers (articles, pronouns, conjunctions), which double as
+    its most common words: word -> the sumy names of the languages it belongs to.
 
-
-def _function_words() -> dict[str, tuple[str, ...]]:
+    English, the usual fallback, also gets frequent words that rarely open a sentence, so
+    a short English text is not taken for Czech ("to", "a", "on") or Hungarian ("a", "is").
+    """
     table: dict[str, tuple[str, ...]] = {}
     for name, rules in _RULES.items():
         extra = _ENGLISH_EXTRA if name == "english" else frozenset()
@@ -310,34 +292,16 @@ def _function_words() -> dict[str, tuple[str, ...]]:
     return table
 
 
-_FUNCTION_WORDS = _function_words()
+_ENGLISH_EXTRA = frozenset({
+    "of", "to", "is", "was", "are", "were", "be", "been", "has", "have", "had", "not", "will",
+    "would", "said",
+})  # fmt: skip
 
 
-def detect_language(text: str) -> str | None:
-    """Guess the sumy language name of a text, or return ``None`` when unsure.
-
-    Japanese, Korean, Chinese, Arabic, Hebrew, Thai and Greek are told by their script.
-    Latin and Cyrillic text is matched against the function words of the languages this
-    module has rules for; at least one word in twenty must be such a word. Reads only the
-    first few thousand characters, so the cost does not grow with the text.
-    """
-    sample = text[:_DETECT_SAMPLE]
-    letters = len(sample) - sample.count(" ")
-    if not sample.isascii() and len(_NON_LATIN.findall(sample)) * 20 >= letters:
-        if len(_KANA.findall(sample)) * 20 >= letters:
-            return "japanese"
-        for name, pattern in _SCRIPTS:
-            if len(pattern.findall(sample)) * 3 >= letters:
-                return name
-    words = sample.lower().split()
-    votes: dict[str, int] = {}
-    for word in words:
-        for name in _FUNCTION_WORDS.get(word.strip(_PUNCTUATION), ()):
-            votes[name] = votes.get(name, 0) + 1
-    if not votes:
-        return None
-    best = max(votes, key=votes.__getitem__)  # ties: the first language in _RULES
-    return best if votes[best] * 20 >= len(words) else None
+def iso_code(name: str) -> str | None:
+    """The ISO 639-1 code of a sumy language name ("german" -> "de"), if known."""
+    codes = [code for code in _LANGUAGES.get(name, ()) if len(code) == 2]
+    return codes[0] if codes else None
 
 
 _TOKEN_STOPS = frozenset(_EAST)

@@ -27,12 +27,12 @@ ALLOWED: dict[str, set[str]] = {
     # extraction stage
     "furniture": set(),
     "cleanup": {"furniture"},
-    "language": set(),
+    "language": {"tokenizer"},
     "extract": {"errors", "models", "cleanup", "language"},
     # summarisation stage
     "tokenizer": set(),
     "ranking": set(),
-    "summarize": {"errors", "models", "tokenizer", "ranking"},
+    "summarize": {"errors", "models", "tokenizer", "language", "ranking"},
     "filters": set(),
     "samples": {"models"},
     "preview_server": set(),

@@ -19,7 +19,6 @@ import pytest
 
 from digest.errors import ExtractError
 from digest.extract import extract_article, lead_image
-from digest.language import detect_language
 from digest.models import Article
 
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -253,63 +252,6 @@ def test_lead_image_skips_a_bad_og_image_for_the_next_candidate() -> None:
 
 def test_lead_image_without_any_image_is_none() -> None:
     assert lead_image(page("plain-blog.html"), PAGE_URL) is None
-
-
-# --- language detection (digest.language) ------------------------------------------------------
-
-SAMPLES = {
-    "en": "The town council voted on Tuesday evening to keep the swimming pool open later "
-    "during the summer. Residents will be able to swim until ten at night, but a ticket "
-    "will cost one euro more to pay for the extra staff.",
-    "de": "Der Gemeinderat hat am Dienstagabend beschlossen, die Öffnungszeiten des "
-    "Schwimmbads im Sommer zu verlängern. Die Einwohner können bis zehn Uhr abends "
-    "schwimmen, aber der Eintritt wird um einen Euro teurer.",
-    "fr": "Le conseil municipal a voté mardi soir pour prolonger les horaires de la piscine "
-    "pendant l'été. Les habitants pourront nager jusqu'à vingt-deux heures, mais le prix "
-    "du billet augmentera d'un euro pour couvrir les frais du personnel.",
-    "es": "El ayuntamiento aprobó el martes por la noche ampliar el horario de la piscina "
-    "durante el verano. Los vecinos podrán nadar hasta las diez de la noche, aunque el "
-    "precio de la entrada subirá un euro para cubrir los gastos del personal.",
-    "it": "Il consiglio comunale ha votato martedì sera per prolungare l'orario della piscina "
-    "durante l'estate. I cittadini potranno nuotare fino alle dieci di sera, ma il prezzo "
-    "del biglietto aumenterà di un euro per coprire i costi del personale.",
-    "pt": "A câmara municipal votou na terça-feira à noite para prolongar o horário da "
-    "piscina durante o verão. Os moradores poderão nadar até às dez da noite, mas o preço "
-    "do bilhete vai subir um euro para cobrir os custos com o pessoal.",
-    "sv": "Kommunfullmäktige röstade på tisdagskvällen för att förlänga badhusets öppettider "
-    "under sommaren. Invånarna kan simma till klockan tio på kvällen, men priset för en "
-    "biljett höjs med en krona för att täcka kostnaderna för personalen.",
-    "ru": "Городской совет во вторник вечером решил продлить часы работы бассейна летом. "
-    "Жители смогут плавать до десяти часов вечера, но билет подорожает.",
-    "uk": "Міська рада у вівторок ввечері вирішила продовжити години роботи басейну влітку. "  # noqa: RUF001
-    "Мешканці зможуть плавати до десятої вечора, але квиток подорожчає на одну гривню.",
-    "el": "Το δημοτικό συμβούλιο αποφάσισε την Τρίτη να παρατείνει το ωράριο της πισίνας.",  # noqa: RUF001
-    "ja": "町議会は火曜日の夜、夏の間プールの営業時間を延長することを決めました。",
-    "zh": "市议会周二晚上决定在夏季延长游泳池的开放时间。",
-    "ko": "시의회는 화요일 저녁 여름 동안 수영장 운영 시간을 연장하기로 했다.",
-}
-
-
-@pytest.mark.parametrize(("code", "text"), SAMPLES.items(), ids=list(SAMPLES))
-def test_detect_language(code: str, text: str) -> None:
-    assert detect_language(text) == code
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",  # nothing to go on
-        "Breaking news",  # too few words
-        "12 34 56 78",
-        # languages without a stop-word list here: unsure rather than wrong
-        "Dewan kota memutuskan pada Selasa malam untuk memperpanjang jam buka kolam renang "
-        "selama musim panas. Warga bisa berenang sampai pukul sepuluh malam.",
-        "De gemeenteraad heeft dinsdagavond besloten de openingstijden van het zwembad in de "
-        "zomer te verlengen. Inwoners kunnen tot tien uur 's avonds zwemmen.",
-    ],
-)
-def test_detect_language_is_none_when_unsure(text: str) -> None:
-    assert detect_language(text) is None
 
 
 # --- the extraction dev set (shared/data), when present ---------------------------------
