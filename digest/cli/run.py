@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 from rich.progress import Progress as RichProgress
 
-from digest.cli._app import cli, config_option, load_config, optional_config
+from digest.cli._app import cli, config_option, load_config, optional_config, plural
 from digest.models import Subscriber
 
 if TYPE_CHECKING:
@@ -95,19 +95,17 @@ def _print_report(report: RunReport) -> None:
     collection = report.collection
     failed = len(collection.source_failures)
     total = collection.sources_read + failed + collection.sources_deferred
-    parts = [f"{collection.new_articles} new article{_s(collection.new_articles)}"]
+    parts = [plural(collection.new_articles, "new article")]
     if collection.duplicates:
-        parts.append(f"{collection.duplicates} duplicate{_s(collection.duplicates)}")
+        parts.append(plural(collection.duplicates, "duplicate"))
     if collection.sources_unchanged:
         parts.append(f"{collection.sources_unchanged} unchanged")
     if collection.item_failures:
-        parts.append(
-            f"{len(collection.item_failures)} item{_s(len(collection.item_failures))} failed"
-        )
+        parts.append(plural(len(collection.item_failures), "item") + " failed")
     if collection.full_text_failures:
         parts.append(f"{len(collection.full_text_failures)} full texts not fetched")
     if failed:
-        parts.append(f"{failed} source{_s(failed)} failed")
+        parts.append(plural(failed, "source") + " failed")
     if collection.sources_deferred:
         parts.append(f"{collection.sources_deferred} deferred")
     click.echo(f"Collected {collection.sources_read} of {total} sources: {', '.join(parts)}.")
@@ -118,16 +116,12 @@ def _print_report(report: RunReport) -> None:
         click.echo(f"Digest for {delivery.recipient} delivered ({delivery.backend}): {shown}")
     for subscriber, count, subject in report.previews:
         click.echo(
-            f"Dry run: would send {subscriber.email} {count} article{_s(count)}: {subject!r}"
+            f"Dry run: would send {subscriber.email} {plural(count, 'article')}: {subject!r}"
         )
     for email in report.nothing_new:
         click.echo(f"No new articles for {email}; nothing sent.")
     for failure in report.delivery_failures:
         click.echo(f"Error: digest for {failure.what} not delivered: {failure.reason}", err=True)
-
-
-def _s(count: int) -> str:
-    return "" if count == 1 else "s"
 
 
 @cli.command(name="summarize")
