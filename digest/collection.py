@@ -218,7 +218,11 @@ def _record(
 ) -> None:
     name = gathered.source.name
     for failure in gathered.full_text_failures:
-        log.warning("full text of %s not fetched, keeping the feed's text: %s", *_pair(failure))
+        log.warning(
+            "full text of %s not fetched, keeping the feed's text: %s",
+            failure.what,
+            failure.reason,
+        )
     report.full_text_failures.extend(gathered.full_text_failures)
     if gathered.error is not None or gathered.raw is None:
         error = gathered.error
@@ -253,7 +257,3 @@ def _record(
     store.record_fetch(
         name, when=now, status=status, etag=raw.etag, last_modified=raw.last_modified
     )
-
-
-def _pair(failure: Failure) -> tuple[str, str]:
-    return failure.what, failure.reason

@@ -124,11 +124,7 @@ def _send_digest(
         return
     digest = build_digest(config, store, subscriber, pending, now=now)
     try:
-        rendered = render.render_digest(
-            digest,
-            template_dir=config.digest.templates,
-            max_html_bytes=config.digest.max_html_bytes,
-        )
+        rendered = _render(config, digest)
         if dry_run:
             report.previews.append((subscriber, len(pending), rendered.subject))
             return
@@ -185,10 +181,14 @@ def preview(
     else:
         local = now.astimezone(ZoneInfo(reader.timezone))
         digest = replace(sample_digest(local, reader), group_by=config.digest.group_by)
-    rendered = render.render_digest(
+    return _render(config, digest), not pending
+
+
+def _render(config: Config, digest: Digest) -> RenderedDigest:
+    """Render with the configured templates and size limit."""
+    return render.render_digest(
         digest, template_dir=config.digest.templates, max_html_bytes=config.digest.max_html_bytes
     )
-    return rendered, not pending
 
 
 def check_templates(config: Config, *, template_dir: Path | None, now: datetime) -> list[str]:
