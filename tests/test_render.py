@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from digest import samples
 from digest.errors import RenderError
 from digest.models import Article, Digest, Subscriber, Summary
 from digest.render import render_digest
@@ -89,42 +90,8 @@ GOLDEN = Path(__file__).parent / "data" / "golden"
 
 
 def sample_digest() -> Digest:
-    """Fixed sample data at a fixed time, for the golden files."""
-    articles = [
-        Article(
-            url="https://example.org/news/tidal-barrier",
-            title="Harbour board approves tidal barrier",
-            text="The harbour board approved a tidal barrier on Monday. " * 40,
-            source="Harbour Gazette",
-            published=datetime(2026, 11, 25, 18, 30, tzinfo=UTC),
-        ),
-        Article(
-            url="https://example.net/science/comet",
-            title="Comet <Hollis> brightens & may be seen without a telescope",
-            text="Comet Hollis brightened faster than predicted. " * 300,
-            source="Hill Observatory",
-            published=datetime(2026, 11, 24, 21, 0, tzinfo=UTC),
-        ),
-        Article(
-            url="file:///home/reader/notes/garden.md",
-            title="Garden notes",
-            text="The garden used less water this year.",
-            source="Notes",
-        ),
-    ]
-    items = (
-        Summary(articles[0], ("The harbour board approved a tidal barrier on Monday.",
-                              "Building starts in March & ends in two years."), "newsrank"),
-        Summary(articles[1], ("Comet Hollis brightened faster than predicted.",), "newsrank"),
-        Summary(articles[2], (), "newsrank"),
-    )  # fmt: skip
-    return Digest(
-        subscriber=READER,
-        title="Morning digest",
-        generated_at=WHEN,
-        items=items,
-        unsubscribe_url="mailto:digest@example.org?subject=Unsubscribe%20reader%40example.org",
-    )
+    """The built-in sample data at a fixed time and for a fixed reader: the golden files'."""
+    return samples.sample_digest(WHEN, READER)
 
 
 @pytest.mark.parametrize(("part", "name"), [("text", "digest.txt"), ("html", "digest.html")])
