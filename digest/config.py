@@ -2,8 +2,9 @@
 
 This module owns the defaults (each defined once, below, and mirrored with comments in
 ``config/digest.example.toml``) and the rules for finding the file and the data folder. It
-reads the configuration file and nothing else; it never reads secrets: the SMTP password is
-named here by the environment variable that holds it and read by the delivery stage.
+reads the configuration file and nothing else; it never reads secrets: the SMTP password and
+the key that signs links are named here by the environment variables that hold them and
+read where they are used.
 
 Every problem in a file (unknown keys, wrong types, missing values, bad time zones) is
 collected and raised together as one `ConfigError`, each naming the file and the key.
@@ -28,6 +29,7 @@ from digest.validation import (
     Rule,
     address,
     choice,
+    file,
     folder,
     join,
     of_type,
@@ -35,6 +37,7 @@ from digest.validation import (
     ratio,
     relative_folder,
     timezone,
+    web_url,
 )
 
 CONFIG_ENV = "DIGEST_CONFIG"
@@ -92,15 +95,40 @@ class SmtpSettings:
     username: str = ""
     password_env: str = "DIGEST_SMTP_PASSWORD"
     timeout: float = 30.0
+    ca_file: Path | None = None  # certificates to trust instead of the system's
+    connections: int = 1  # connections used at once
+    messages_per_connection: int = 100  # then a new connection
+    rate: float = 0.0  # at most this many messages a second in all; 0: no limit
+
+
+@dataclass(frozen=True, slots=True)
+class SendmailSettings:
+    """The local mail transfer agent the `sendmail` backend pipes each message to."""
+
+    command: str = "/usr/sbin/sendmail"
+    timeout: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
 class DeliverySettings:
-    """How digests leave: `file` writes to an outbox folder, `smtp` sends mail."""
+    """How digests leave (`file`: an outbox folder; `smtp`; `sendmail`), and retries."""
 
     backend: str = "file"
     sender: str = "digest <digest@localhost>"
     outbox: Path = Path("outbox")  # relative to the data folder
+    list_id: str = ""  # the List-Id label; empty: derived from the title and sender domain
+    first_retry_minutes: float = 5.0  # after a temporary failure; doubling each time...
+    max_retry_minutes: float = 240.0  # ...up to this
+    give_up_hours: float = 72.0  # a digest still not sent this long after queueing fails
+    keep_sent_days: float = 30.0  # then a sent digest's message is dropped (its record stays)
+
+
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    """Links in emails to the subscriber pages."""
+
+    public_url: str = ""  # e.g. "https://digest.example.org"; empty: mailto links only
+    secret_env: str = "DIGEST_SECRET_KEY"  # the variable holding the key that signs links
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +142,8 @@ class Config:
     collect: CollectSettings
     delivery: DeliverySettings
     smtp: SmtpSettings
+    sendmail: SendmailSettings
+    web: WebSettings
     sources: tuple[Source, ...]
     subscribers: tuple[Subscriber, ...]
 
@@ -185,6 +215,8 @@ def parse(
     collect = checker.section(top, "collect", CollectSettings, _COLLECT_RULES)
     delivery = checker.section(top, "delivery", DeliverySettings, _DELIVERY_RULES)
     smtp = checker.section(top, "smtp", SmtpSettings, _SMTP_RULES)
+    sendmail = checker.section(top, "sendmail", SendmailSettings, _SENDMAIL_RULES)
+    web = checker.section(top, "web", WebSettings, _WEB_RULES)
     sources = checker.sources(top.get("sources", []))
     subscribers = checker.subscribers(top.get("subscribers", []))
 
@@ -198,6 +230,8 @@ def parse(
         collect=collect,
         delivery=delivery,
         smtp=smtp,
+        sendmail=sendmail,
+        web=web,
         sources=sources,
         subscribers=subscribers,
     )
@@ -229,7 +263,8 @@ def _data_dir(checker: Checker, value: Any) -> Path:
 
 _TEXT = of_type(str, "text")
 _TOP_KEYS = (
-    "data_dir", "digest", "http", "collect", "delivery", "smtp", "sources", "subscribers",
+    "data_dir", "digest", "http", "collect", "delivery", "smtp", "sendmail", "web", "sources",
+    "subscribers",
 )  # fmt: skip
 _DIGEST_RULES: dict[str, Rule] = {
     "title": _TEXT,
@@ -256,9 +291,14 @@ _HTTP_RULES: dict[str, Rule] = {
 }
 _COLLECT_RULES: dict[str, Rule] = {"processes": of_type(int, "a whole number")}
 _DELIVERY_RULES: dict[str, Rule] = {
-    "backend": choice("file", "smtp"),
+    "backend": choice("file", "smtp", "sendmail"),
     "sender": address,
     "outbox": relative_folder,
+    "list_id": _TEXT,
+    "first_retry_minutes": positive(float, "a number of minutes"),
+    "max_retry_minutes": positive(float, "a number of minutes"),
+    "give_up_hours": positive(float, "a number of hours"),
+    "keep_sent_days": positive(float, "a number of days"),
 }
 _SMTP_RULES: dict[str, Rule] = {
     "host": _TEXT,
@@ -267,7 +307,16 @@ _SMTP_RULES: dict[str, Rule] = {
     "username": _TEXT,
     "password_env": _TEXT,
     "timeout": positive(float, "a number of seconds"),
+    "ca_file": file,
+    "connections": positive(int, "a whole number"),
+    "messages_per_connection": positive(int, "a whole number"),
+    "rate": of_type(float, "a number of messages a second"),
 }
+_SENDMAIL_RULES: dict[str, Rule] = {
+    "command": _TEXT,
+    "timeout": positive(float, "a number of seconds"),
+}
+_WEB_RULES: dict[str, Rule] = {"public_url": web_url, "secret_env": _TEXT}
 _SOURCE_RULES: dict[str, Rule] = {
     "language": _TEXT,
     "full_text": choice("auto", "always", "never"),

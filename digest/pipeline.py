@@ -1,30 +1,32 @@
-"""One pass of the pipeline: collect -> extract -> summarize -> render -> deliver.
+"""One pass of the pipeline: collect -> extract -> summarize -> render -> queue -> send.
 
 This is the only module that imports every stage. `run_once` runs the collection pass
 (`digest.collection`), then builds each subscriber's digest from the articles that
 subscriber has not had yet: it summarises those that have no summary for the configured
-method and length (summaries are kept in the store), renders, and delivers. A failing
-source or item is logged and counted and the run goes on; a failing render or delivery
-stops that subscriber's digest before anything is marked as delivered, so the next run
-tries again.
+method and length (summaries are kept in the store), renders, builds the message and queues
+it in the outbox, while the sender (`digest.outbox`) sends what is queued. A failing source
+or item is logged and counted and the run goes on; a failing render stops that
+subscriber's digest before anything is queued, so the next run tries again; a digest that
+cannot be sent now stays in the outbox for the next attempt.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from email.utils import parseaddr
+from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from digest import collect, render, summarize
+from digest import collect, render, summarize, tokens
 from digest.collection import CollectionReport, Failure, Progress, collect_all, new_fetcher
 from digest.config import Config
-from digest.deliver import deliver
 from digest.errors import ConfigError, DigestError
+from digest.message import Envelope, build_message, mailto_unsubscribe
 from digest.models import Delivery, Digest, RenderedDigest, Subscriber, Summary
+from digest.outbox import Sender, SendReport
 from digest.prepare import article_from_item
 from digest.samples import sample_digest
 from digest.store import Store, StoredArticle
@@ -39,17 +41,25 @@ class RunReport:
     """What one run did, for the command line to summarise."""
 
     collection: CollectionReport = field(default_factory=CollectionReport)
-    delivered: list[Delivery] = field(default_factory=list)
+    queued: int = 0
+    sending: SendReport = field(default_factory=SendReport)
     previews: list[tuple[Subscriber, int, str]] = field(default_factory=list)  # dry run
     nothing_new: list[str] = field(default_factory=list)
-    delivery_failures: list[Failure] = field(default_factory=list)
+    delivery_failures: list[Failure] = field(default_factory=list)  # digests not queued
+
+    @property
+    def delivered(self) -> list[Delivery]:
+        return self.sending.sent
 
     @property
     def failed(self) -> bool:
         """Whether anything failed that the user must see in the exit code."""
         collection = self.collection
         return bool(
-            collection.source_failures or collection.item_failures or self.delivery_failures
+            collection.source_failures
+            or collection.item_failures
+            or self.delivery_failures
+            or not self.sending.ok
         )
 
 
@@ -62,13 +72,16 @@ def run_once(
     recipients: tuple[Subscriber, ...] | None = None,
     outbox: Path | None = None,
     progress: Progress | None = None,
+    send: bool = True,
 ) -> RunReport:
-    """Collect every source, then deliver each subscriber's digest of what is new to them.
+    """Collect every source, then queue and send each subscriber's digest of what is new.
 
-    `now` must be timezone-aware. `recipients` replaces the configured subscribers and
-    `outbox` replaces the configured delivery with the outbox folder given. With `dry_run`
-    digests are rendered but neither delivered nor marked as delivered. Raises
-    `ConfigError` when there is nobody to send to or the method is unknown.
+    `now` must be timezone-aware; the sender's clock starts there. `recipients` replaces
+    the configured subscribers, and `outbox` sends this run's digests to that folder
+    instead of the configured backend. With `dry_run` digests are rendered but neither
+    queued nor marked as delivered; with `send` false they are queued for a later
+    ``digest send``. Raises `ConfigError` when there is nobody to send to, the method is
+    unknown, or signed links are configured without their key.
     """
     subscribers = recipients if recipients is not None else config.subscribers
     if not subscribers:
@@ -81,13 +94,38 @@ def run_once(
             f"{config.path or 'The configuration'}: [digest] method: unknown method "
             f"{config.digest.method!r}; use one of {', '.join(summarize.METHODS)}."
         )
+    if config.web.public_url:
+        tokens.secret_key(config.web)  # a missing key is a configuration error, said now
     report = RunReport(collection=collect_all(config, store, now=now, progress=progress))
-    for subscriber in subscribers:
-        store.sync_subscriber(subscriber, when=now)
-        _send_digest(
-            config, store, subscriber, now=now, dry_run=dry_run, outbox=outbox, report=report
+    sender = None
+    if send and not dry_run:
+        sender = Sender(
+            config,
+            store,
+            clock=clock_from(now),
+            outbox=outbox,
+            follow=True,
+            only_added=outbox is not None,
         )
+        sender.start()
+    try:
+        for subscriber in subscribers:
+            store.sync_subscriber(subscriber, when=now)
+            digest_id = _queue_digest(
+                config, store, subscriber, now=now, dry_run=dry_run, report=report
+            )
+            if sender is not None and digest_id is not None:
+                sender.add(digest_id)
+    finally:
+        if sender is not None:
+            report.sending = sender.finish()
     return report
+
+
+def clock_from(start: datetime) -> Callable[[], datetime]:
+    """A clock that reads `start` now and runs on from there."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
 
 
 def summarize_document(
@@ -108,39 +146,51 @@ def summarize_document(
     )
 
 
-def _send_digest(
+def _queue_digest(
     config: Config,
     store: Store,
     subscriber: Subscriber,
     *,
     now: datetime,
     dry_run: bool,
-    outbox: Path | None,
     report: RunReport,
-) -> None:
+) -> int | None:
+    """Render and queue the subscriber's digest; returns its outbox id (None if not queued)."""
     pending = store.undelivered(subscriber.email, limit=config.digest.max_articles)
     if not pending:
         report.nothing_new.append(subscriber.email)
-        return
-    digest = build_digest(config, store, subscriber, pending, now=now)
+        return None
+    link = tokens.unsubscribe_link(config.web, subscriber.email)
+    digest = build_digest(config, store, subscriber, pending, now=now, unsubscribe_url=link)
     try:
         rendered = _render(config, digest)
-        if dry_run:
-            report.previews.append((subscriber, len(pending), rendered.subject))
-            return
-        delivery = deliver(rendered, subscriber, config, now=now, outbox=outbox)
     except DigestError as exc:
-        log.error("digest for %s not delivered: %s", subscriber.email, exc)
+        log.error("digest for %s not rendered: %s", subscriber.email, exc)
         report.delivery_failures.append(Failure(subscriber.email, str(exc)))
-        return
-    store.record_delivery(
+        return None
+    if dry_run:
+        report.previews.append((subscriber, len(pending), rendered.subject))
+        return None
+    envelope = Envelope(
+        sender=config.delivery.sender,
+        recipient=subscriber.email,
+        recipient_name=subscriber.name,
+        list_name=config.digest.title,
+        list_id=config.delivery.list_id,
+        unsubscribe_url=link,
+    )
+    message = build_message(rendered, envelope, now=now)
+    digest_id = store.queue_digest(
         subscriber,
-        delivery,
+        envelope_from=envelope.sender_address,
         subject=rendered.subject,
+        message_id=message.message_id,
+        message=message.data,
         article_ids=[stored.article_id for stored in pending],
         when=now,
     )
-    report.delivered.append(delivery)
+    report.queued += 1
+    return digest_id
 
 
 def build_digest(
@@ -150,8 +200,12 @@ def build_digest(
     pending: list[StoredArticle],
     *,
     now: datetime,
+    unsubscribe_url: str = "",
 ) -> Digest:
-    """The digest of `pending` articles for `subscriber`, summarised as configured."""
+    """The digest of `pending` articles for `subscriber`, summarised as configured.
+
+    Its unsubscribe link is `unsubscribe_url`, else a mailto link to the sender.
+    """
     local_now = now.astimezone(ZoneInfo(subscriber.timezone))
     return Digest(
         subscriber=subscriber,
@@ -160,7 +214,8 @@ def build_digest(
         items=tuple(_summary(config, store, stored, local_now) for stored in pending),
         sources=tuple(source.name for source in config.sources),
         group_by=config.digest.group_by,
-        unsubscribe_url=unsubscribe_url(config.delivery.sender, subscriber.email),
+        unsubscribe_url=unsubscribe_url
+        or mailto_unsubscribe(config.delivery.sender, subscriber.email),
     )
 
 
@@ -216,9 +271,3 @@ def _summary(config: Config, store: Store, stored: StoredArticle, local_now: dat
     )
     store.save_summary(stored.article_id, summary.sentences, key)
     return summary
-
-
-def unsubscribe_url(sender: str, email: str) -> str:
-    """A mailto link asking the sender to unsubscribe `email`."""
-    address = parseaddr(sender)[1]
-    return f"mailto:{address}?subject={quote(f'Unsubscribe {email}')}" if address else ""

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.errors import ConfigError
@@ -90,6 +91,30 @@ def folder(value: Any, checker: Checker) -> Any:
     if not isinstance(value, str):
         return Invalid(f"must be a folder path, not {describe(value)}")
     return checker.path(value) if value else None
+
+
+def file(value: Any, checker: Checker) -> Any:
+    """An existing file, resolved against the configuration file's folder; empty means none."""
+    if not isinstance(value, str):
+        return Invalid(f"must be a file path, not {describe(value)}")
+    if not value:
+        return None
+    path = checker.path(value)
+    return path if path.is_file() else Invalid(f"{str(path)!r} is not a file")
+
+
+def web_url(value: Any, _: Checker) -> Any:
+    """An http(s) URL with a host and no query, without its trailing slash; empty means none."""
+    if not isinstance(value, str):
+        return Invalid(f"must be a URL, not {describe(value)}")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
+        return Invalid(
+            f"must be an http or https URL such as 'https://digest.example.org', not {value!r}"
+        )
+    return value.rstrip("/")
 
 
 def relative_folder(value: Any, _: Checker) -> Any:

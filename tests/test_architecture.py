@@ -37,7 +37,11 @@ ALLOWED: dict[str, set[str]] = {
     "samples": {"models"},
     "preview_server": set(),
     "render": {"errors", "models", "filters"},
-    "deliver": {"errors", "models", "config", "__init__"},
+    # delivery: the message, signed links, the backends, and the sender over the outbox
+    "message": {"models", "__init__"},
+    "tokens": {"errors", "config"},
+    "deliver": {"errors", "config"},
+    "outbox": {"errors", "models", "config", "deliver", "store"},
     "store": {"errors", "models"},
     # the list of sources, and the collection pass: every source into the store
     "sources": {"errors", "models", "config", "opml", "store", "urls"},
@@ -48,7 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "pipeline": {
         "errors", "models", "config", "collection", "collect", "prepare", "summarize",
-        "render", "deliver", "store", "samples", "__init__",
+        "render", "message", "tokens", "outbox", "store", "samples",
     },
     "scheduler": {"config", "pipeline", "store", "errors", "models"},
     "__init__": set(),

@@ -25,7 +25,9 @@ def test_example_config_loads_with_defaults() -> None:
     assert loaded.digest == config.DigestSettings()
     assert loaded.http == config.HttpSettings()
     assert loaded.smtp == config.SmtpSettings()
-    assert loaded.delivery.backend == "file"
+    assert loaded.sendmail == config.SendmailSettings()
+    assert loaded.web == config.WebSettings()
+    assert loaded.delivery == config.DeliverySettings()
 
 
 def test_demo_config_resolves_paths_relative_to_its_file() -> None:
@@ -73,6 +75,12 @@ def test_typo_and_bad_time_zone_are_reported_together(tmp_path: Path) -> None:
         ("[digest]\nsentences = 0\n", "[digest] sentences: must be greater than 0, not 0"),
         ("[http]\ntimeout = true\n", "[http] timeout: must be a number of seconds, not a boolean"),
         ("[delivery]\nbackend = 'pigeon'\n", "[delivery] backend: must be one of 'file', 'smtp'"),
+        ("[delivery]\ngive_up_hours = 0\n", "[delivery] give_up_hours: must be greater than 0"),
+        ("[smtp]\nconnections = 0\n", "[smtp] connections: must be greater than 0"),
+        ("[smtp]\nca_file = 'no-such.pem'\n", "[smtp] ca_file: "),
+        ("[web]\npublic_url = 'digest.example.org'\n", "[web] public_url: must be an http"),
+        ("[web]\npublic_url = 'https://x.org/?a=1'\n", "[web] public_url: must be an http"),
+        ("[sendmail]\ntimeout = -1\n", "[sendmail] timeout: must be greater than 0"),
         ("[smtp]\nsecurity = 'ssl'\n", "[smtp] security: must be one of 'starttls', 'tls', 'none'"),
         ("[delivery]\nsender = 'nobody'\n", "[delivery] sender: must be an email address"),
         ("colour = 'blue'\n", "colour: unknown key"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from digest.models import Source, SourceKind, Subscriber
 from digest.pipeline import run_once
 from digest.prepare import content_hash
 from digest.store import Store
+from digest.tokens import read_unsubscribe_token
 
 from .conftest import DATA, DEMO_CONFIG, HttpServer, Route
 
@@ -174,3 +176,46 @@ def test_a_template_error_stops_the_digest_and_the_next_run_tries_again(
     assert first.delivered == []
     assert len(second.delivered) == 1 and len(list(demo.outbox.glob("*.eml"))) == 1
     assert second.delivered[0].files[0].read_text("utf-8").count("Council approves") >= 1
+
+
+def test_queued_digests_wait_until_sent_and_are_not_queued_twice(
+    demo: config_module.Config,
+) -> None:
+    with Store(demo.database) as store:
+        first = run_once(demo, store, now=NOW, send=False)
+        second = run_once(demo, store, now=NOW, send=False)
+        assert (first.queued, second.queued) == (1, 0)
+        assert second.nothing_new == ["reader@example.org"]
+        assert store.digest_count() == 0
+        assert store.outbox_counts()["queued"] == 1
+    assert not demo.outbox.exists()
+
+
+def test_a_public_url_puts_a_signed_one_click_link_in_header_and_footer(
+    demo: config_module.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "x" * 32)
+    config = replace(demo, web=replace(demo.web, public_url="https://digest.example.org"))
+    with Store(config.database) as store:
+        (delivery,) = run_once(config, store, now=NOW).delivered
+    eml = message_from_bytes(delivery.files[0].read_bytes(), policy=policy.default)
+    link = read_link(eml["List-Unsubscribe"])
+    assert link.startswith("https://digest.example.org/unsubscribe/")
+    assert read_unsubscribe_token("x" * 32, link.rsplit("/", 1)[1]) == "reader@example.org"
+    assert eml["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f'href="{link}"' in delivery.files[1].read_text(encoding="utf-8")
+
+
+def read_link(header: str) -> str:
+    return header.split(",")[0].strip().strip("<>")
+
+
+def test_a_public_url_without_its_key_is_a_config_error_before_collecting(
+    demo: config_module.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DIGEST_SECRET_KEY", raising=False)
+    config = replace(demo, web=replace(demo.web, public_url="https://digest.example.org"))
+    with Store(config.database) as store, pytest.raises(ConfigError, match="DIGEST_SECRET_KEY"):
+        run_once(config, store, now=NOW)
+    with Store(config.database) as store:
+        assert store.article_count() == 0

@@ -12,7 +12,6 @@ from digest.errors import StoreError
 from digest.models import (
     Article,
     CollectedArticle,
-    Delivery,
     Source,
     SourceKind,
     Subscriber,
@@ -72,7 +71,7 @@ def test_a_store_made_by_the_first_schema_is_migrated(tmp_path: Path) -> None:
     db.execute("COMMIT")
     db.close()
     with Store(path) as migrated:
-        assert migrated.applied_migrations() == ["0001_initial", "0002_collection"]
+        assert migrated.applied_migrations() == [name for name, _ in MIGRATIONS]
         (old,) = migrated.undelivered(READER.email, limit=5)
         assert (old.article.title, old.summary, old.summary_key) == ("Old", ("Text.",), None)
         assert migrated.seen_guids("feed") == {"g"}
@@ -121,18 +120,113 @@ def test_a_near_duplicate_joins_the_article_it_copies(store: Store) -> None:
     assert store.fingerprints(since=NOW + timedelta(days=1)) == []
 
 
-def test_articles_count_as_delivered_only_after_delivery(store: Store) -> None:
+def queue_one(store: Store, article_ids: list[int], *, when: datetime = NOW) -> int:
+    return store.queue_digest(
+        READER,
+        envelope_from="digest@example.org",
+        subject="S",
+        message_id=f"<{when.timestamp()}-{article_ids}@example.org>",
+        message=b"Subject: S\r\n\r\nBody\r\n",
+        article_ids=article_ids,
+        when=when,
+    )
+
+
+def test_articles_count_as_delivered_only_once_their_digest_is_sent(store: Store) -> None:
     [(article_id, _)] = store.store_items(
         "feed", [(collected("a", "https://e.org/1"), None)], [], when=NOW
     )
     store.sync_subscriber(READER, when=NOW)
     assert [s.article_id for s in store.undelivered(READER.email, limit=10)] == [article_id]
-    delivery = Delivery(READER.email, "<id@example.org>", "file", "/tmp/x.eml")
-    store.record_delivery(READER, delivery, subject="S", article_ids=[article_id], when=NOW)
+    digest_id = queue_one(store, [article_id])
+    assert store.undelivered(READER.email, limit=10) == []  # waiting: in no other digest
+    assert store.digest_count(READER.email) == 0  # ...but not delivered yet
+    claimed = store.claim_next(now=NOW, owner="test")
+    assert claimed is not None and claimed.entry.id == digest_id
+    assert claimed.message == b"Subject: S\r\n\r\nBody\r\n"
+    store.mark_sent(digest_id, reply="250 OK", backend="smtp", location="h:25", when=NOW)
     assert store.undelivered(READER.email, limit=10) == []
     assert store.undelivered("someone@example.org", limit=10)[0].article_id == article_id
     assert store.digest_count(READER.email) == 1
     assert store.digest_count() == 1
+
+
+def test_articles_of_a_failed_digest_are_offered_again(store: Store) -> None:
+    [(article_id, _)] = store.store_items(
+        "feed", [(collected("a", "https://e.org/1"), None)], [], when=NOW
+    )
+    digest_id = queue_one(store, [article_id])
+    store.claim_next(now=NOW, owner="test")
+    store.mark_failed(digest_id, reply="550 No such user")
+    assert [s.article_id for s in store.undelivered(READER.email, limit=10)] == [article_id]
+    entry = store.outbox_entry(digest_id)
+    assert entry is not None and (entry.status, entry.last_reply) == ("failed", "550 No such user")
+
+
+def test_claims_take_due_digests_oldest_first(store: Store) -> None:
+    first, second, third = (queue_one(store, [], when=NOW + timedelta(seconds=n)) for n in range(3))
+    later = NOW + timedelta(minutes=10)
+    claimed = store.claim_next(now=later, owner="a")
+    assert claimed is not None and claimed.entry.id == first and claimed.entry.attempts == 1
+    store.mark_deferred(first, reply="451 later", next_attempt=NOW + timedelta(hours=1))
+    assert store.claim_next(now=later, owner="a", only={third}).entry.id == third  # type: ignore[union-attr]
+    assert store.claim_next(now=later, owner="a").entry.id == second  # type: ignore[union-attr]
+    assert store.claim_next(now=later, owner="a") is None  # the deferred one is not due yet
+    again = store.claim_next(now=NOW + timedelta(hours=1), owner="a")
+    assert again is not None and again.entry.id == first and again.entry.attempts == 2
+    assert store.outbox_counts() == {
+        "queued": 0, "sending": 3, "deferred": 0, "failed": 0, "sent": 0,
+    }  # fmt: skip
+
+
+def test_release_undoes_a_claim(store: Store) -> None:
+    digest_id = queue_one(store, [])
+    store.claim_next(now=NOW, owner="a")
+    store.release(digest_id)
+    entry = store.outbox_entry(digest_id)
+    assert entry is not None and (entry.status, entry.attempts) == ("queued", 0)
+
+
+def test_requeue_leaves_sent_digests_alone(store: Store) -> None:
+    sent, failed = queue_one(store, []), queue_one(store, [], when=NOW + timedelta(seconds=1))
+    store.claim_next(now=NOW, owner="a")
+    store.mark_sent(sent, reply="250", backend="file", location="x", when=NOW)
+    store.claim_next(now=NOW + timedelta(seconds=1), owner="a")
+    store.mark_failed(failed, reply="550")
+    later = NOW + timedelta(days=1)
+    assert store.requeue([sent, failed], now=later) == 1
+    entry = store.outbox_entry(failed)
+    assert entry is not None and (entry.status, entry.queued) == ("queued", later)
+
+
+def test_a_digest_sent_before_the_outbox_existed_is_kept_as_sent(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied TEXT)")
+    db.execute("BEGIN")
+    for name, migration in MIGRATIONS[:2]:
+        migration(db)
+        db.execute("INSERT INTO schema_migrations VALUES (?, '2026-11-01')", (name,))
+    db.execute(
+        "INSERT INTO articles (url, content_hash, title, text, first_seen)"
+        " VALUES ('https://e.org/1', 'h', 'Old', 'Text.', ?)",
+        (NOW.isoformat(),),
+    )
+    db.execute(
+        "INSERT INTO subscribers (email, created) VALUES (?, ?)", (READER.email, NOW.isoformat())
+    )
+    db.execute(
+        "INSERT INTO digests (subscriber_id, created, subject, message_id, backend, location,"
+        " article_count) VALUES (1, ?, 'S', '<old@x>', 'file', '/tmp/x.eml', 1)",
+        (NOW.isoformat(),),
+    )
+    db.execute("INSERT INTO deliveries VALUES (1, 1, 1)")
+    db.execute("COMMIT")
+    db.close()
+    with Store(path) as migrated:
+        assert migrated.outbox_counts()["sent"] == 1
+        assert migrated.digest_count(READER.email) == 1
+        assert migrated.undelivered(READER.email, limit=5) == []
 
 
 def test_undelivered_is_newest_first_and_capped(store: Store) -> None:

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 from rich.progress import Progress as RichProgress
 
 from digest.cli._app import cli, config_option, load_config, optional_config, plural
+from digest.cli.outbox import print_sending
 from digest.models import Subscriber
 
 if TYPE_CHECKING:
@@ -44,8 +45,21 @@ METHOD_NAMES = (
     type=click.Path(file_okay=False, path_type=Path),
     help="Write the digest to this outbox folder instead of delivering it.",
 )
-def run(config_path: Path | None, dry_run: bool, to: tuple[str, ...], output: Path | None) -> None:
-    """Collect new articles and deliver a digest to each subscriber now."""
+@click.option(
+    "--queue-only", is_flag=True, help="Queue the digests in the outbox; `digest send` sends them."
+)
+def run(
+    config_path: Path | None,
+    dry_run: bool,
+    to: tuple[str, ...],
+    output: Path | None,
+    queue_only: bool,
+) -> None:
+    """Collect new articles and deliver a digest to each subscriber now.
+
+    Each digest is queued in the outbox and sent at once; one that cannot be sent now
+    stays there for `digest send` (see `digest outbox`).
+    """
     config = load_config(config_path)
     recipients = (
         tuple(Subscriber(email=address, timezone=config.digest.timezone) for address in to)
@@ -64,6 +78,7 @@ def run(config_path: Path | None, dry_run: bool, to: tuple[str, ...], output: Pa
             recipients=recipients,
             outbox=output,
             progress=progress,
+            send=not queue_only,
         )
     _print_report(report)
     if report.failed:
@@ -111,9 +126,7 @@ def _print_report(report: RunReport) -> None:
     click.echo(f"Collected {collection.sources_read} of {total} sources: {', '.join(parts)}.")
     for failure in collection.source_failures + collection.item_failures:
         click.echo(f"  failed: {failure.what}: {failure.reason}", err=True)
-    for delivery in report.delivered:
-        shown = next((f for f in delivery.files if f.suffix == ".html"), None) or delivery.location
-        click.echo(f"Digest for {delivery.recipient} delivered ({delivery.backend}): {shown}")
+    print_sending(report.sending)
     for subscriber, count, subject in report.previews:
         click.echo(
             f"Dry run: would send {subscriber.email} {plural(count, 'article')}: {subject!r}"
@@ -122,6 +135,10 @@ def _print_report(report: RunReport) -> None:
         click.echo(f"No new articles for {email}; nothing sent.")
     for failure in report.delivery_failures:
         click.echo(f"Error: digest for {failure.what} not delivered: {failure.reason}", err=True)
+    if report.queued and not report.sending.sent and not report.sending.problem:
+        waiting = report.queued - len(report.sending.deferred) - len(report.sending.failed)
+        if waiting > 0:
+            click.echo(f"{plural(waiting, 'digest')} queued; `digest send` sends them.")
 
 
 @cli.command(name="summarize")

@@ -2,7 +2,8 @@
 
 This package is the only code that speaks SQL. The database runs in WAL mode; each public
 method is one unit of work in one transaction. The schema lives in `migrations`; the
-queries are grouped by what they concern (`sources`, `articles`, `deliveries`), and
+queries are grouped by what they concern (`sources`, `articles`, `deliveries`,
+`outbox`), and
 `Store` puts them together.
 
 What counts as what:
@@ -10,18 +11,21 @@ What counts as what:
   so the next collection does not extract it again; a failed fetch changes no item;
 - an *article* is stored once, however many sources carry it (same canonical URL, same
   words, or a near-identical fingerprint); every source that carried it is recorded;
-- an article counts as *delivered* to a subscriber only after a digest holding it was
-  delivered to that subscriber.
+- a *digest* is queued in the outbox with its whole message when it is rendered, and is
+  sent, deferred or failed by the sender (`digest.outbox`);
+- an article counts as *delivered* to a subscriber only once a digest holding it was sent to
+  that subscriber; while such a digest waits in the outbox, the article goes in no other.
 """
 
 from __future__ import annotations
 
 from digest.store.articles import StoredArticle
 from digest.store.deliveries import DeliveriesStore
+from digest.store.outbox import ClaimedDigest, OutboxEntry, OutboxStore
 from digest.store.sources import SourcesStore, SourceState
 
-__all__ = ["SourceState", "Store", "StoredArticle"]
+__all__ = ["ClaimedDigest", "OutboxEntry", "SourceState", "Store", "StoredArticle"]
 
 
-class Store(SourcesStore, DeliveriesStore):
+class Store(SourcesStore, DeliveriesStore, OutboxStore):
     """An open SQLite store. Use as a context manager, or call `close()`."""

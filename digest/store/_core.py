@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,6 +26,9 @@ class StoreCore:
                 str(path), isolation_level=None, timeout=30, check_same_thread=False
             )
             self._db.row_factory = sqlite3.Row
+            # One connection may serve several threads (the sender's, beside the one queueing
+            # digests); a transaction holds this lock so no other thread's statement joins it.
+            self._lock = threading.RLock()
             if self.path is not None:
                 self._db.execute("PRAGMA journal_mode = WAL")
                 # With WAL, NORMAL loses no committed data on a crash of digest itself.
@@ -46,13 +50,14 @@ class StoreCore:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError(f"The store at {self.path or ':memory:'} failed: {exc}.") from exc
 

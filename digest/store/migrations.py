@@ -124,7 +124,59 @@ def _v2_collection(db: sqlite3.Connection) -> None:
     )
 
 
+def _v3_outbox(db: sqlite3.Connection) -> None:
+    """The outbox: a digest is a row holding its whole message, queued when rendered and
+    marked sent once a server (or the outbox folder) took it; its articles are listed in
+    `digest_articles` from the start and count as delivered only once it is sent."""
+    _execute_script(
+        db,
+        """
+        CREATE TABLE digests_new (
+            id INTEGER PRIMARY KEY,
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers (id),
+            recipient TEXT NOT NULL,
+            envelope_from TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            message_id TEXT NOT NULL UNIQUE,
+            message BLOB,
+            article_count INTEGER NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('queued', 'sending', 'sent', 'deferred', 'failed')),
+            created TEXT NOT NULL,
+            queued TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt TEXT NOT NULL,
+            last_attempt TEXT,
+            last_reply TEXT,
+            claimed_by TEXT,
+            sent TEXT,
+            backend TEXT NOT NULL DEFAULT '',
+            location TEXT NOT NULL DEFAULT ''
+        );
+        INSERT INTO digests_new (id, subscriber_id, recipient, envelope_from, subject,
+                                 message_id, article_count, status, created, queued,
+                                 attempts, next_attempt, sent, backend, location)
+            SELECT digests.id, subscriber_id, subscribers.email, '', subject, message_id,
+                   article_count, 'sent', digests.created, digests.created, 1,
+                   digests.created, digests.created, backend, location
+            FROM digests JOIN subscribers ON subscribers.id = digests.subscriber_id;
+        DROP TABLE digests;
+        ALTER TABLE digests_new RENAME TO digests;
+        CREATE INDEX digests_due ON digests (next_attempt, id)
+            WHERE status IN ('queued', 'deferred');
+        CREATE INDEX digests_recipient ON digests (recipient, status);
+        CREATE TABLE digest_articles (
+            digest_id INTEGER NOT NULL REFERENCES digests (id) ON DELETE CASCADE,
+            article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+            PRIMARY KEY (digest_id, article_id)
+        );
+        INSERT INTO digest_articles SELECT digest_id, article_id FROM deliveries
+        """,
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_initial", _v1_initial),
     ("0002_collection", _v2_collection),
+    ("0003_outbox", _v3_outbox),
 )

@@ -1,0 +1,300 @@
+"""The outbox in the store: each digest is a row holding its whole message and its state.
+
+A row goes ``queued -> sending -> sent | deferred | failed``; a deferred row is queued again
+at its next attempt time. Queueing writes the row and the articles it carries in the same
+transaction. The articles count as delivered to the subscriber only when the row is marked
+sent; while it waits they are not offered to another digest, and when it fails they are
+offered again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from digest.models import Subscriber
+from digest.store._core import StoreCore, parse_time
+
+STATUSES = ("queued", "sending", "deferred", "failed", "sent")
+WAITING = ("queued", "sending", "deferred")  # a digest that may still be sent
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One digest in the outbox, without its message."""
+
+    id: int
+    recipient: str
+    subject: str
+    message_id: str
+    status: str
+    attempts: int
+    created: datetime
+    queued: datetime
+    next_attempt: datetime
+    last_attempt: datetime | None
+    last_reply: str
+    sent: datetime | None
+    backend: str
+    location: str
+    claimed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDigest:
+    """A digest claimed for sending: its row and its message."""
+
+    entry: OutboxEntry
+    envelope_from: str
+    message: bytes
+
+
+def stamp(moment: datetime) -> str:
+    """`moment` as fixed-width UTC text, so that stored times sort as text."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class OutboxStore(StoreCore):
+    """Queries about the outbox."""
+
+    def queue_digest(
+        self,
+        subscriber: Subscriber,
+        *,
+        envelope_from: str,
+        subject: str,
+        message_id: str,
+        message: bytes,
+        article_ids: Iterable[int],
+        when: datetime,
+    ) -> int:
+        """Queue one rendered digest with the articles it holds, in one transaction.
+
+        Returns the row's id.
+        """
+        article_ids = list(article_ids)
+        now = stamp(when)
+        with self._transaction() as db:
+            subscriber_id = _subscriber_id(db, subscriber, now)
+            cursor = db.execute(
+                """INSERT INTO digests (subscriber_id, recipient, envelope_from, subject,
+                       message_id, message, article_count, status, created, queued,
+                       next_attempt)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)""",
+                (
+                    subscriber_id,
+                    subscriber.email,
+                    envelope_from,
+                    subject,
+                    message_id,
+                    message,
+                    len(article_ids),
+                    now,
+                    now,
+                    now,
+                ),
+            )
+            digest_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                "INSERT OR IGNORE INTO digest_articles VALUES (?, ?)",
+                [(digest_id, article_id) for article_id in article_ids],
+            )
+        return digest_id
+
+    def claim_next(
+        self, *, now: datetime, owner: str, only: Collection[int] | None = None
+    ) -> ClaimedDigest | None:
+        """Mark the next due digest as being sent by `owner` and return it; None if none is due.
+
+        Due means queued, or deferred with its next attempt at or before `now`, oldest first;
+        with `only`, just the digests with those ids.
+        """
+        if only is not None and not only:
+            return None
+        with self._transaction() as db:
+            if only is None:
+                row = db.execute(
+                    """SELECT id FROM digests
+                       WHERE status IN ('queued', 'deferred') AND next_attempt <= ?
+                       ORDER BY next_attempt, id LIMIT 1""",
+                    (stamp(now),),
+                ).fetchone()
+            else:
+                marks = ", ".join("?" for _ in only)
+                row = db.execute(
+                    f"""SELECT id FROM digests
+                        WHERE status IN ('queued', 'deferred') AND next_attempt <= ?
+                            AND id IN ({marks})
+                        ORDER BY next_attempt, id LIMIT 1""",
+                    (stamp(now), *only),
+                ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                """UPDATE digests SET status = 'sending', claimed_by = ?, last_attempt = ?,
+                       attempts = attempts + 1
+                   WHERE id = ?""",
+                (owner, stamp(now), row["id"]),
+            )
+            claimed = db.execute("SELECT * FROM digests WHERE id = ?", (row["id"],)).fetchone()
+        return ClaimedDigest(
+            entry=_entry(claimed),
+            envelope_from=str(claimed["envelope_from"]),
+            message=bytes(claimed["message"]),
+        )
+
+    def mark_sent(
+        self, digest_id: int, *, reply: str, backend: str, location: str, when: datetime
+    ) -> None:
+        """Record that the server took the digest: its articles now count as delivered."""
+        with self._transaction() as db:
+            db.execute(
+                """UPDATE digests SET status = 'sent', sent = ?, last_reply = ?, backend = ?,
+                       location = ?, claimed_by = NULL
+                   WHERE id = ?""",
+                (stamp(when), reply, backend, location, digest_id),
+            )
+            db.execute(
+                """INSERT OR IGNORE INTO deliveries (subscriber_id, article_id, digest_id)
+                   SELECT digests.subscriber_id, digest_articles.article_id, digests.id
+                   FROM digests JOIN digest_articles ON digest_articles.digest_id = digests.id
+                   WHERE digests.id = ?""",
+                (digest_id,),
+            )
+
+    def mark_deferred(self, digest_id: int, *, reply: str, next_attempt: datetime) -> None:
+        """Record a temporary failure; the digest is due again at `next_attempt`."""
+        with self._transaction() as db:
+            db.execute(
+                """UPDATE digests SET status = 'deferred', last_reply = ?, next_attempt = ?,
+                       claimed_by = NULL
+                   WHERE id = ?""",
+                (reply, stamp(next_attempt), digest_id),
+            )
+
+    def mark_failed(self, digest_id: int, *, reply: str) -> None:
+        """Record a permanent failure; the digest's articles are offered again."""
+        with self._transaction() as db:
+            db.execute(
+                """UPDATE digests SET status = 'failed', last_reply = ?, claimed_by = NULL
+                   WHERE id = ?""",
+                (reply, digest_id),
+            )
+
+    def release(self, digest_id: int) -> None:
+        """Put a claimed digest back as it was, its attempt not counted (the send never
+        started, for a reason that was not the digest's)."""
+        with self._transaction() as db:
+            db.execute(
+                """UPDATE digests SET status = CASE WHEN attempts > 1 THEN 'deferred'
+                                                    ELSE 'queued' END,
+                       attempts = attempts - 1, claimed_by = NULL
+                   WHERE id = ? AND status = 'sending'""",
+                (digest_id,),
+            )
+
+    def sending(self) -> list[OutboxEntry]:
+        """Digests marked as being sent, with who claimed them."""
+        rows = self._db.execute("SELECT * FROM digests WHERE status = 'sending' ORDER BY id")
+        return [_entry(row) for row in rows]
+
+    def requeue_stuck(self, digest_ids: Iterable[int]) -> None:
+        """Queue digests left in `sending` by a sender that is gone; their attempt counts."""
+        with self._transaction() as db:
+            db.executemany(
+                """UPDATE digests SET status = 'queued', claimed_by = NULL
+                   WHERE id = ? AND status = 'sending'""",
+                [(digest_id,) for digest_id in digest_ids],
+            )
+
+    def requeue(self, digest_ids: Iterable[int], *, now: datetime) -> int:
+        """Queue failed, deferred or stuck digests again, due at `now`; their give-up period
+        starts again. Sent digests are left alone. Returns how many were queued."""
+        ids = list(digest_ids)
+        with self._transaction() as db:
+            changed = 0
+            for digest_id in ids:
+                cursor = db.execute(
+                    """UPDATE digests SET status = 'queued', next_attempt = ?, queued = ?,
+                           claimed_by = NULL
+                       WHERE id = ? AND status != 'sent' AND message IS NOT NULL""",
+                    (stamp(now), stamp(now), digest_id),
+                )
+                changed += cursor.rowcount
+        return changed
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many digests are in each status (every status present, zero included)."""
+        counts = dict.fromkeys(STATUSES, 0)
+        rows = self._db.execute("SELECT status, count(*) FROM digests GROUP BY status")
+        counts.update({str(row[0]): int(row[1]) for row in rows})
+        return counts
+
+    def outbox_entries(self, statuses: Iterable[str], *, limit: int = 1000) -> list[OutboxEntry]:
+        """Digests in any of `statuses`, oldest first, at most `limit`."""
+        wanted = list(statuses)
+        marks = ", ".join("?" for _ in wanted)
+        rows = self._db.execute(
+            f"SELECT * FROM digests WHERE status IN ({marks}) ORDER BY id LIMIT ?",
+            (*wanted, limit),
+        )
+        return [_entry(row) for row in rows]
+
+    def outbox_entry(self, digest_id: int) -> OutboxEntry | None:
+        """The digest with this id, if there is one."""
+        row = self._db.execute("SELECT * FROM digests WHERE id = ?", (digest_id,)).fetchone()
+        return _entry(row) if row is not None else None
+
+    def outbox_message(self, digest_id: int) -> bytes | None:
+        """The stored message of a digest (None once pruned, or for an unknown id)."""
+        row = self._db.execute("SELECT message FROM digests WHERE id = ?", (digest_id,))
+        found = row.fetchone()
+        return bytes(found[0]) if found is not None and found[0] is not None else None
+
+    def prune_sent(self, *, before: datetime) -> int:
+        """Drop the message of digests sent before `before` (the row stays). Returns how many."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                """UPDATE digests SET message = NULL
+                   WHERE status = 'sent' AND message IS NOT NULL AND sent < ?""",
+                (stamp(before),),
+            )
+        return cursor.rowcount
+
+
+def _subscriber_id(db: sqlite3.Connection, subscriber: Subscriber, now: str) -> int:
+    db.execute(
+        """INSERT INTO subscribers (email, name, timezone, created) VALUES (?, ?, ?, ?)
+           ON CONFLICT (email) DO NOTHING""",
+        (subscriber.email, subscriber.name, subscriber.timezone, now),
+    )
+    row = db.execute("SELECT id FROM subscribers WHERE email = ?", (subscriber.email,)).fetchone()
+    return int(row["id"])
+
+
+def _entry(row: sqlite3.Row) -> OutboxEntry:
+    return OutboxEntry(
+        id=int(row["id"]),
+        recipient=str(row["recipient"]),
+        subject=str(row["subject"]),
+        message_id=str(row["message_id"]),
+        status=str(row["status"]),
+        attempts=int(row["attempts"]),
+        created=_time(row["created"]),
+        queued=_time(row["queued"]),
+        next_attempt=_time(row["next_attempt"]),
+        last_attempt=parse_time(row["last_attempt"]),
+        last_reply=str(row["last_reply"] or ""),
+        sent=parse_time(row["sent"]),
+        backend=str(row["backend"]),
+        location=str(row["location"]),
+        claimed_by=str(row["claimed_by"] or ""),
+    )
+
+
+def _time(value: str) -> datetime:
+    parsed = parse_time(value)
+    assert parsed is not None  # NOT NULL columns
+    return parsed
