@@ -29,6 +29,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 from urllib.parse import quote
 
 from digest import __version__
@@ -50,7 +51,7 @@ class Envelope:
 
     @property
     def sender_address(self) -> str:
-        return parseaddr(self.sender)[1]
+        return _parse(self.sender)[1]
 
     @property
     def domain(self) -> str:
@@ -69,7 +70,7 @@ def build_message(rendered: RenderedDigest, envelope: Envelope, *, now: datetime
     """The full message for `rendered`, from and to the envelope's addresses, dated `now`."""
     message_id = new_message_id(envelope.domain)
     boundary = f"=_digest_{secrets.token_hex(12)}"
-    name, address = parseaddr(envelope.sender)
+    name, address = _parse(envelope.sender)
     headers = [
         ("From", formataddr((one_line(name), address), charset="utf-8")),
         ("To", formataddr((one_line(envelope.recipient_name), envelope.recipient), "utf-8")),
@@ -106,15 +107,21 @@ def new_message_id(domain: str) -> str:
 
 def domain_of(sender: str) -> str:
     """The domain of a "Name <address>" or bare address; ``localhost`` when it has none."""
-    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return _parse(sender)[1].rpartition("@")[2] or "localhost"
 
 
 def mailto_unsubscribe(sender: str, recipient: str) -> str:
     """A mailto link asking `sender` to unsubscribe `recipient`; empty without an address."""
-    address = parseaddr(sender)[1]
+    address = _parse(sender)[1]
     if not address:
         return ""
     return f"mailto:{address}?subject={quote(f'Unsubscribe {recipient}')}"
+
+
+@lru_cache(maxsize=64)
+def _parse(sender: str) -> tuple[str, str]:
+    """(name, address) of a sender; every digest of a run has the same one."""
+    return parseaddr(sender)
 
 
 def one_line(text: str) -> str:

@@ -35,10 +35,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self
 
-from digest.config import Config, DeliverySettings
+from digest.config import Config
 from digest.deliver import CannotConnect, ConnectionLost, Outcome, Transport, open_transport
 from digest.errors import DeliveryError
 from digest.models import Delivery
+from digest.pacing import RateLimit, RetryPolicy
 from digest.store import ClaimedDigest, OutboxEntry, Store
 
 log = logging.getLogger("digest.outbox")
@@ -77,73 +78,14 @@ class SendReport:
         return not (self.deferred or self.failed or self.problem)
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """When a deferred digest is due again, and when it is given up."""
-
-    first: timedelta = timedelta(minutes=5)
-    longest: timedelta = timedelta(hours=4)
-    give_up: timedelta = timedelta(days=3)
-
-    @classmethod
-    def from_settings(cls, settings: DeliverySettings) -> RetryPolicy:
-        return cls(
-            first=timedelta(minutes=settings.first_retry_minutes),
-            longest=timedelta(minutes=settings.max_retry_minutes),
-            give_up=timedelta(hours=settings.give_up_hours),
-        )
-
-    def next_attempt(
-        self, *, attempts: int, queued: datetime, now: datetime, rng: random.Random
-    ) -> datetime | None:
-        """When to try again after `attempts` tries; None once the give-up period is over.
-
-        The delay doubles from `first` up to `longest`, times a random factor between 0.75
-        and 1.25 so that digests deferred together are not retried together. The last try
-        falls at the end of the give-up period.
-        """
-        deadline = queued + self.give_up
-        if now >= deadline:
-            return None
-        delay = min(self.first * (1 << min(max(attempts - 1, 0), 20)), self.longest)
-        return min(now + delay * rng.uniform(0.75, 1.25), deadline)
-
-
-class RateLimit:
-    """At most `rate` events a second across threads; 0 means no limit."""
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._clock = clock
-        self._sleep = sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        """Return when the next event may happen, sleeping if it is too early."""
-        if not self.interval:
-            return
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            self._sleep(start - now)
-
-
 class Sender:
     """Drains the outbox; use as a context manager, or call `start` and `finish`.
 
     `clock` gives the current time (injected by tests); `transport` opens a connection to
     the backend (by default the configured one, or the file backend writing to `outbox`).
-    With `follow`, the sender waits for digests queued while it runs (see `add`) until
-    `finish`; with `only_added`, it sends only those.
+    With `follow`, the sender waits for digests queued while it runs until `finish`,
+    looking for them when told (`add`) or every `poll` seconds; with `only_added`, it
+    sends only those it was told about.
     """
 
     def __init__(
@@ -157,6 +99,7 @@ class Sender:
         follow: bool = False,
         only_added: bool = False,
         rng: random.Random | None = None,
+        poll: float = 0.5,
     ) -> None:
         self.config = config
         self.store = store
@@ -168,6 +111,7 @@ class Sender:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
         self._rng = rng or random.Random()
         self._following = follow
+        self._poll = poll
         self._only: set[int] | None = set() if only_added else None
         self._stopping = False
         self._errors: list[BaseException] = []
@@ -235,7 +179,7 @@ class Sender:
             with self._lock:
                 if not self._following:
                     return None
-                self._lock.wait(timeout=0.5)
+                self._lock.wait(timeout=self._poll)
         return None
 
     @contextmanager
@@ -432,12 +376,17 @@ def _wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def clock_from(start: datetime) -> Clock:
+    """A clock that reads `start` now and runs on from there."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
+
+
 __all__ = [
     "Attempt",
-    "RateLimit",
-    "RetryPolicy",
     "SendReport",
     "Sender",
+    "clock_from",
     "drain",
     "recover",
     "retry",

@@ -13,25 +13,27 @@ cannot be sent now stays in the outbox for the next attempt.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from digest import collect, render, summarize, tokens
+from digest.background import SenderProcess
 from digest.collection import CollectionReport, Failure, Progress, collect_all, new_fetcher
 from digest.config import Config
 from digest.errors import ConfigError, DigestError
 from digest.message import Envelope, build_message, mailto_unsubscribe
 from digest.models import Delivery, Digest, RenderedDigest, Subscriber, Summary
-from digest.outbox import Sender, SendReport
+from digest.outbox import Sender, SendReport, clock_from
 from digest.prepare import article_from_item
 from digest.samples import sample_digest
 from digest.store import Store, StoredArticle
 
 log = logging.getLogger("digest")
+
+# From this many subscribers on, digests are sent by a child process while this one renders.
+SENDER_PROCESS_FROM = 50
 
 __all__ = ["Failure", "RunReport", "run_once", "summarize_document"]
 
@@ -97,16 +99,19 @@ def run_once(
     if config.web.public_url:
         tokens.secret_key(config.web)  # a missing key is a configuration error, said now
     report = RunReport(collection=collect_all(config, store, now=now, progress=progress))
-    sender = None
+    sender: Sender | SenderProcess | None = None
     if send and not dry_run:
-        sender = Sender(
-            config,
-            store,
-            clock=clock_from(now),
-            outbox=outbox,
-            follow=True,
-            only_added=outbox is not None,
-        )
+        if len(subscribers) >= SENDER_PROCESS_FROM and outbox is None and store.path:
+            sender = SenderProcess(config, store.path, start=now)
+        else:
+            sender = Sender(
+                config,
+                store,
+                clock=clock_from(now),
+                outbox=outbox,
+                follow=True,
+                only_added=outbox is not None,
+            )
         sender.start()
     try:
         for subscriber in subscribers:
@@ -120,12 +125,6 @@ def run_once(
         if sender is not None:
             report.sending = sender.finish()
     return report
-
-
-def clock_from(start: datetime) -> Callable[[], datetime]:
-    """A clock that reads `start` now and runs on from there."""
-    began = time.monotonic()
-    return lambda: start + timedelta(seconds=time.monotonic() - began)
 
 
 def summarize_document(

@@ -41,7 +41,9 @@ ALLOWED: dict[str, set[str]] = {
     "message": {"models", "__init__"},
     "tokens": {"errors", "config"},
     "deliver": {"errors", "config"},
-    "outbox": {"errors", "models", "config", "deliver", "store"},
+    "pacing": {"config"},
+    "outbox": {"errors", "models", "config", "deliver", "pacing", "store"},
+    "background": {"errors", "config", "outbox", "store"},
     "store": {"errors", "models"},
     # the list of sources, and the collection pass: every source into the store
     "sources": {"errors", "models", "config", "opml", "store", "urls"},
@@ -52,7 +54,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "pipeline": {
         "errors", "models", "config", "collection", "collect", "prepare", "summarize",
-        "render", "message", "tokens", "outbox", "store", "samples",
+        "render", "message", "tokens", "outbox", "background", "store", "samples",
     },
     "scheduler": {"config", "pipeline", "store", "errors", "models"},
     "__init__": set(),

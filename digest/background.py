@@ -1,0 +1,89 @@
+"""The sender in a child process, for runs that queue many digests.
+
+Rendering a digest and sending one both cost CPU time in Python, and threads of one
+process share one interpreter lock; with the sender in its own process, a large run renders
+on one core while it sends on another. The child opens its own connection to the store
+(SQLite in WAL mode serves both), runs a `Sender` that follows the outbox, and sends its
+`SendReport` back when the parent says queueing is over. If the parent dies, the child
+finishes what is due and exits; whatever it leaves behind stays in the outbox.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from datetime import datetime
+from multiprocessing import get_context
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
+from pathlib import Path
+
+from digest.config import Config
+from digest.errors import DeliveryError
+from digest.outbox import Sender, SendReport, clock_from
+from digest.store import Store
+
+POLL = 0.05  # seconds between looks at the outbox when nothing is due
+
+
+class SenderProcess:
+    """A `Sender` following the outbox in a child process: `start`, `add`, `finish`."""
+
+    def __init__(self, config: Config, database: Path, *, start: datetime) -> None:
+        # A fresh interpreter, so the child sees this process's environment as it is now
+        # (the SMTP password among it); a fork server keeps the one it started with.
+        context = get_context("spawn")
+        self._done = context.Event()
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_run,
+            args=(config, database, start, self._done, send, os.getpid()),
+            name="digest-sender",
+            daemon=True,
+        )
+        self._send_end = send
+
+    def start(self) -> None:
+        self._process.start()
+        self._send_end.close()  # the child holds the other copy
+
+    def add(self, digest_id: int) -> None:
+        """Nothing to do: the child looks at the outbox every few milliseconds."""
+
+    def finish(self) -> SendReport:
+        """Tell the child queueing is over, wait for it, and return its report.
+
+        Raises `DeliveryError` when the child failed.
+        """
+        self._done.set()
+        try:
+            outcome = self._receive.recv()
+        except EOFError:
+            outcome = ("error", f"the sending process stopped (exit code {self._process.exitcode})")
+        finally:
+            self._process.join()
+            self._receive.close()
+        kind, payload = outcome
+        if kind == "error":
+            raise DeliveryError(f"Sending failed: {payload}")
+        assert isinstance(payload, SendReport)
+        return payload
+
+
+def _run(
+    config: Config, database: Path, start: datetime, done: Event, reply: Connection, parent: int
+) -> None:
+    """The child: follow the outbox until the parent is done (or gone), then report."""
+    try:
+        with Store(database) as store:
+            sender = Sender(config, store, clock=clock_from(start), follow=True, poll=POLL)
+            sender.start()
+            while not done.wait(timeout=1.0):
+                if os.getppid() != parent:
+                    break  # the parent died; send what is due and stop
+            report = sender.finish()
+        reply.send(("report", report))
+    except BaseException as exc:  # reported to the parent, which raises it for the user
+        reply.send(("error", str(exc) or traceback.format_exc(limit=1)))
+    finally:
+        reply.close()
