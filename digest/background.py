@@ -10,7 +10,9 @@ finishes what is due and exits; whatever it leaves behind stays in the outbox.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import traceback
 from datetime import datetime
 from multiprocessing import get_context
@@ -37,7 +39,7 @@ class SenderProcess:
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_run,
-            args=(config, database, start, self._done, send, os.getpid()),
+            args=(config, database, start, self._done, send, os.getpid(), _log_level()),
             name="digest-sender",
             daemon=True,
         )
@@ -70,10 +72,23 @@ class SenderProcess:
         return payload
 
 
+def _log_level() -> int:
+    """How much of the sender's log this process shows (the child shows the same)."""
+    return logging.getLogger("digest").getEffectiveLevel()
+
+
 def _run(
-    config: Config, database: Path, start: datetime, done: Event, reply: Connection, parent: int
+    config: Config,
+    database: Path,
+    start: datetime,
+    done: Event,
+    reply: Connection,
+    parent: int,
+    log_level: int,
 ) -> None:
     """The child: follow the outbox until the parent is done (or gone), then report."""
+    logging.basicConfig(level=log_level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("digest").setLevel(log_level)
     try:
         with Store(database) as store:
             sender = Sender(config, store, clock=clock_from(start), follow=True, poll=POLL)

@@ -4,7 +4,8 @@ This is the only module that imports every stage. `run_once` runs the collection
 (`digest.collection`), then builds each subscriber's digest from the articles that
 subscriber has not had yet: it summarises those that have no summary for the configured
 method and length (summaries are kept in the store), renders, builds the message and queues
-it in the outbox, while the sender (`digest.outbox`) sends what is queued. A failing source
+it in the outbox, while the sender (`digest.outbox`; from `SENDER_PROCESS_FROM`
+subscribers on, in a child process: `digest.background`) sends what is queued. A failing source
 or item is logged and counted and the run goes on; a failing render stops that
 subscriber's digest before anything is queued, so the next run tries again; a digest that
 cannot be sent now stays in the outbox for the next attempt.

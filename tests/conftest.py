@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,9 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -157,13 +162,45 @@ def smtp_server() -> Iterator[SmtpServer]:
         controller.stop()
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files in `folder`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
 SMTP_USER = "digest"
 SMTP_PASSWORD = "s3cret-Pa55-word"  # what the test server accepts
 
 
 @dataclass
 class TlsSmtpServer(SmtpServer):
-    ca_file: Path  # the CA certificate that signed the server's certificate
+    ca_file: Path  # the server's self-signed certificate, which the test trusts
     logins: list[tuple[str, bool]] = field(default_factory=list)  # (user, accepted)
 
 
@@ -183,13 +220,11 @@ class _Authenticator:
 
 @pytest.fixture(params=["starttls", "tls"])
 def tls_smtp_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TlsSmtpServer]:
-    """A real SMTP server on 127.0.0.1 with a certificate from a test CA, requiring AUTH
-    over TLS: STARTTLS on a plain port, or implicit TLS (`request.param`)."""
-    ca = trustme.CA()
+    """A real SMTP server on 127.0.0.1 with a self-signed certificate, requiring AUTH over
+    TLS: STARTTLS on a plain port, or implicit TLS (`request.param`)."""
+    ca_file, key_file = self_signed_certificate(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    ca_file = tmp_path / "test-ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
+    context.load_cert_chain(ca_file, key_file)
     handler = RecordingHandler()
     authenticator = _Authenticator()
     port = free_port()

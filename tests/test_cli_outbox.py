@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from digest.cli import cli
+from digest.pipeline import SENDER_PROCESS_FROM
 
 from .conftest import ROOT, SMTP_PASSWORD, SMTP_USER, SmtpServer, TlsSmtpServer
 from .test_cli import smtp_demo_config
@@ -93,9 +94,11 @@ def test_server_down_is_one_line_and_the_digest_waits(tmp_path: Path) -> None:
     assert "1 deferred" in invoke("outbox", "-c", config)[1]
 
 
+@pytest.mark.parametrize("readers", [1, SENDER_PROCESS_FROM])
 def test_verbose_send_over_tls_never_shows_the_password(
-    tmp_path: Path, tls_smtp_server: TlsSmtpServer, request: pytest.FixtureRequest
+    tmp_path: Path, tls_smtp_server: TlsSmtpServer, request: pytest.FixtureRequest, readers: int
 ) -> None:
+    """One reader is sent to from the run's own process, many from a child process."""
     security = request.node.callspec.params["tls_smtp_server"]
     config = smtp_demo_config(tmp_path, tls_smtp_server)
     text = config.read_text(encoding="utf-8").replace(
@@ -108,17 +111,19 @@ def test_verbose_send_over_tls_never_shows_the_password(
         "DIGEST_SMTP_PASSWORD": SMTP_PASSWORD,
         "PYTHONPATH": str(ROOT),
     }
+    to = [f"--to=reader{n}@example.org" for n in range(readers)] if readers > 1 else []
     done = subprocess.run(
-        [sys.executable, "-m", "digest", "--verbose", "run", "-c", str(config)],
+        [sys.executable, "-m", "digest", "--verbose", "run", "-c", str(config), *to],
         env=env,
         capture_output=True,
         timeout=120,
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output.decode()
-    assert b"delivered (smtp)" in output and b"connected to the SMTP server" in output
+    assert output.count(b"delivered (smtp)") == readers
+    assert b"connected to the SMTP server" in output  # the sender's log is shown
     assert tls_smtp_server.logins == [(SMTP_USER, True)]
-    assert len(tls_smtp_server.handler.messages) == 1
+    assert len(tls_smtp_server.handler.messages) == readers
     secrets = [
         SMTP_PASSWORD.encode(),
         base64.b64encode(SMTP_PASSWORD.encode()),

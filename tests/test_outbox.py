@@ -26,6 +26,7 @@ from digest.outbox import RateLimit, RetryPolicy, Sender, drain, recover
 from digest.store import Store
 
 from .conftest import ROOT, RecordingHandler, SmtpServer, free_port
+from .test_cli import smtp_demo_config
 
 START = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 RENDERED = RenderedDigest(subject="Daily digest", text="Plain body\n", html="<p>HTML body</p>\n")
@@ -297,25 +298,6 @@ def test_pruning_drops_old_messages_and_keeps_the_record(
     assert store.outbox_message(1) is None
 
 
-def write_config(tmp_path: Path, port: int) -> Path:
-    path = tmp_path / "digest.toml"
-    path.write_text(
-        f"""
-[delivery]
-backend = "smtp"
-sender = "Digest <digest@example.org>"
-
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "none"
-timeout = 5
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
 def test_a_sender_killed_mid_batch_and_restarted_delivers_everything(
     tmp_path: Path, store: Store, smtp_server: SmtpServer
 ) -> None:
@@ -323,7 +305,7 @@ def test_a_sender_killed_mid_batch_and_restarted_delivers_everything(
     and a duplicate carries the same Message-ID."""
     smtp_server.handler.delay = 0.02
     recipients = queue(store, 60)
-    config = write_config(tmp_path, smtp_server.port)
+    config = smtp_demo_config(tmp_path, smtp_server)
     env = {**os.environ, "DIGEST_HOME": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "digest", "send", "-c", str(config)]
     kills = 0
