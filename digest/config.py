@@ -32,12 +32,16 @@ from digest.validation import (
     file,
     folder,
     join,
+    mailbox,
+    names,
     of_type,
     positive,
     ratio,
     relative_folder,
+    send_time,
     timezone,
     web_url,
+    weekday,
 )
 
 CONFIG_ENV = "DIGEST_CONFIG"
@@ -132,6 +136,17 @@ class WebSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    """When `digest serve` collects and sends."""
+
+    collect_minutes: float = 30.0  # collect every source this often
+    tick_seconds: float = 60.0  # look for digests that are due this often
+    grace_hours: float = 12.0  # a digest due longer ago than this (service down) is skipped
+    first_digest_hours: float = 24.0  # a new subscriber's first digest: articles this recent
+    send_empty: bool = False  # send a digest that says nothing is new, rather than none
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A whole, validated configuration."""
 
@@ -144,6 +159,7 @@ class Config:
     smtp: SmtpSettings
     sendmail: SendmailSettings
     web: WebSettings
+    schedule: ScheduleSettings
     sources: tuple[Source, ...]
     subscribers: tuple[Subscriber, ...]
 
@@ -217,6 +233,7 @@ def parse(
     smtp = checker.section(top, "smtp", SmtpSettings, _SMTP_RULES)
     sendmail = checker.section(top, "sendmail", SendmailSettings, _SENDMAIL_RULES)
     web = checker.section(top, "web", WebSettings, _WEB_RULES)
+    schedule = checker.section(top, "schedule", ScheduleSettings, _SCHEDULE_RULES)
     sources = checker.sources(top.get("sources", []))
     subscribers = checker.subscribers(top.get("subscribers", []))
 
@@ -232,6 +249,7 @@ def parse(
         smtp=smtp,
         sendmail=sendmail,
         web=web,
+        schedule=schedule,
         sources=sources,
         subscribers=subscribers,
     )
@@ -263,8 +281,8 @@ def _data_dir(checker: Checker, value: Any) -> Path:
 
 _TEXT = of_type(str, "text")
 _TOP_KEYS = (
-    "data_dir", "digest", "http", "collect", "delivery", "smtp", "sendmail", "web", "sources",
-    "subscribers",
+    "data_dir", "digest", "http", "collect", "delivery", "smtp", "sendmail", "web", "schedule",
+    "sources", "subscribers",
 )  # fmt: skip
 _DIGEST_RULES: dict[str, Rule] = {
     "title": _TEXT,
@@ -317,13 +335,29 @@ _SENDMAIL_RULES: dict[str, Rule] = {
     "timeout": positive(float, "a number of seconds"),
 }
 _WEB_RULES: dict[str, Rule] = {"public_url": web_url, "secret_env": _TEXT}
+_SCHEDULE_RULES: dict[str, Rule] = {
+    "collect_minutes": positive(float, "a number of minutes"),
+    "tick_seconds": positive(float, "a number of seconds"),
+    "grace_hours": positive(float, "a number of hours"),
+    "first_digest_hours": positive(float, "a number of hours"),
+    "send_empty": of_type(bool, "true or false"),
+}
 _SOURCE_RULES: dict[str, Rule] = {
     "language": _TEXT,
     "full_text": choice("auto", "always", "never"),
     "allow_private": of_type(bool, "true or false"),
 }
 _SOURCE_KEYS = ("name", "url", "path", "kind", *_SOURCE_RULES)
-_SUBSCRIBER_KEYS = ("email", "name", "timezone")
+_SUBSCRIBER_RULES: dict[str, Rule] = {
+    "email": mailbox,
+    "name": _TEXT,
+    "timezone": timezone,
+    "at": send_time,
+    "weekly": weekday,
+    "sources": names,
+}
+_SUBSCRIBER_KEYS = tuple(_SUBSCRIBER_RULES)
+_SUBSCRIBER_FIELDS = {"at": "send_at", "weekly": "weekly_on"}  # key -> Subscriber field
 
 
 class _ConfigChecker(Checker):
@@ -387,16 +421,19 @@ class _ConfigChecker(Checker):
 
     def subscribers(self, raw: Any) -> tuple[Subscriber, ...]:
         found: list[Subscriber] = []
+        emails: set[str] = set()
         for index, entry in enumerate(self.array(raw, "subscribers")):
             where = f"[[subscribers]] #{index + 1}"
             table = self.table(entry, where, _SUBSCRIBER_KEYS)
-            values = self.values(
-                table, where, {"email": address, "name": _TEXT, "timezone": timezone}
-            )
+            values = self.values(table, where, _SUBSCRIBER_RULES)
             if "email" not in table:
                 self.problem(join(where, "email"), "is missing")
             if "email" in values:
-                found.append(Subscriber(**values))
+                if values["email"] in emails:
+                    self.problem(join(where, "email"), f"{values['email']!r} is listed twice")
+                emails.add(values["email"])
+                renamed = {_SUBSCRIBER_FIELDS.get(key, key): value for key, value in values.items()}
+                found.append(Subscriber(**renamed))
         return tuple(found)
 
 

@@ -12,6 +12,8 @@ known, says what to do.
     ├── SummarizeError   a text could not be summarised
     ├── RenderError      a template failed to parse or render
     ├── DeliveryError    a digest could not be delivered (SMTP, outbox folder)
+    ├── SubscriptionError  a subscription was given bad values, or is unknown (exit code 2)
+    ├── ServiceError     `digest serve` cannot start (another one runs on the store)
     └── StoreError       the SQLite store could not be opened or written
 """
 
@@ -66,6 +68,20 @@ class RenderError(DigestError):
 
 class DeliveryError(DigestError):
     """A digest could not be delivered."""
+
+
+class SubscriptionError(DigestError):
+    """A subscription was given bad values, or names an unknown subscriber; one problem a line."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class ServiceError(DigestError):
+    """The long-running service cannot start or go on."""
 
 
 class StoreError(DigestError):

@@ -7,7 +7,7 @@ Nothing here does I/O or imports another digest module.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from pathlib import Path
 
@@ -91,13 +91,26 @@ class Summary:
     method: str
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+STATUSES = ("pending", "active", "unsubscribed")
+
+
 @dataclass(frozen=True, slots=True)
 class Subscriber:
-    """Someone who receives digests."""
+    """Someone who receives digests, and when and what they receive."""
 
     email: str
     name: str = ""
-    timezone: str = "UTC"
+    timezone: str = "UTC"  # an IANA zone: send times are local to it
+    send_at: time = time(7, 0)  # local time of the digest
+    weekly_on: int | None = None  # 0 (Monday) to 6 for a weekly digest; None: daily
+    sources: tuple[str, ...] = ()  # names of the sources they get; empty: every source
+    status: str = "active"  # "pending" (not confirmed yet), "active" or "unsubscribed"
+
+    @property
+    def frequency(self) -> str:
+        """``daily``, or ``weekly on <day>``."""
+        return "daily" if self.weekly_on is None else f"weekly on {WEEKDAYS[self.weekly_on]}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -209,7 +209,13 @@ class Sender:
                 location=transport.location,
                 when=self.clock(),
             )
-            log.info("digest #%d sent to %s: %s", entry.id, entry.recipient, outcome.reply)
+            log.info(
+                "digest #%d sent to %s (%d articles): %s",
+                entry.id,
+                entry.recipient,
+                entry.article_count,
+                outcome.reply,
+            )
             self.report.sent.append(
                 Delivery(
                     recipient=entry.recipient,

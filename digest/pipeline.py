@@ -1,42 +1,52 @@
 """One pass of the pipeline: collect -> extract -> summarize -> render -> queue -> send.
 
 This is the only module that imports every stage. `run_once` runs the collection pass
-(`digest.collection`), then builds each subscriber's digest from the articles that
-subscriber has not had yet: it summarises those that have no summary for the configured
-method and length (summaries are kept in the store), renders, builds the message and queues
-it in the outbox, while the sender (`digest.outbox`; from `SENDER_PROCESS_FROM`
-subscribers on, in a child process: `digest.background`) sends what is queued. A failing source
-or item is logged and counted and the run goes on; a failing render stops that
-subscriber's digest before anything is queued, so the next run tries again; a digest that
-cannot be sent now stays in the outbox for the next attempt.
+(`digest.collection`), then queues each subscriber's digest of what is new to them
+(`digest.compose`: choose, summarise, render, build the message), while the sender
+(`digest.outbox`; from `SENDER_PROCESS_FROM` subscribers on, in a child process:
+`digest.background`) sends what is queued. `send_due` does the same for the subscribers
+whose send time has come (`digest.periods`), once per period: it is what `digest serve`
+runs every minute. A failing source or item is logged and counted and the run goes on; a
+failing render stops that subscriber's digest before anything is queued, so the next run
+tries again; a digest that cannot be sent now stays in the outbox for the next attempt.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from digest import collect, render, summarize, tokens
+from digest import collect, compose, summarize, tokens
 from digest.background import SenderProcess
 from digest.collection import CollectionReport, Failure, Progress, collect_all, new_fetcher
+from digest.compose import check_templates, preview
 from digest.config import Config
 from digest.errors import ConfigError, DigestError
-from digest.message import Envelope, build_message, mailto_unsubscribe
-from digest.models import Delivery, Digest, RenderedDigest, Subscriber, Summary
+from digest.models import Delivery, Subscriber, Summary
 from digest.outbox import Sender, SendReport, clock_from
+from digest.periods import current_slot
 from digest.prepare import article_from_item
-from digest.samples import sample_digest
-from digest.store import Store, StoredArticle
+from digest.store import PeriodTaken, Store
+from digest.subscriptions import active_subscribers, find_subscriber
 
 log = logging.getLogger("digest")
 
 # From this many subscribers on, digests are sent by a child process while this one renders.
 SENDER_PROCESS_FROM = 50
 
-__all__ = ["Failure", "RunReport", "run_once", "summarize_document"]
+__all__ = [
+    "Failure",
+    "RunReport",
+    "check_templates",
+    "preview",
+    "run_once",
+    "send_due",
+    "summarize_document",
+]
 
 
 @dataclass(slots=True)
@@ -48,6 +58,7 @@ class RunReport:
     sending: SendReport = field(default_factory=SendReport)
     previews: list[tuple[Subscriber, int, str]] = field(default_factory=list)  # dry run
     nothing_new: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (address, period)
     delivery_failures: list[Failure] = field(default_factory=list)  # digests not queued
 
     @property
@@ -73,58 +84,84 @@ def run_once(
     now: datetime,
     dry_run: bool = False,
     recipients: tuple[Subscriber, ...] | None = None,
+    only: str | None = None,
     outbox: Path | None = None,
     progress: Progress | None = None,
     send: bool = True,
 ) -> RunReport:
     """Collect every source, then queue and send each subscriber's digest of what is new.
 
-    `now` must be timezone-aware; the sender's clock starts there. `recipients` replaces
-    the configured subscribers, and `outbox` sends this run's digests to that folder
+    `now` must be timezone-aware; the sender's clock starts there. Each subscriber's digest
+    counts as their digest for the current period (so `digest serve` sends none later that
+    day or week). `recipients` replaces the subscribers with one-off addresses, `only`
+    picks one subscriber by address, and `outbox` sends this run's digests to that folder
     instead of the configured backend. With `dry_run` digests are rendered but neither
     queued nor marked as delivered; with `send` false they are queued for a later
     ``digest send``. Raises `ConfigError` when there is nobody to send to, the method is
-    unknown, or signed links are configured without their key.
+    unknown, or signed links are configured without their key, and `SubscriptionError`
+    when `only` is not an active subscriber.
     """
-    subscribers = recipients if recipients is not None else config.subscribers
+    _check(config)
+    if recipients is not None:
+        subscribers, subscribed = list(recipients), False
+    elif only is not None:
+        subscribers, subscribed = [find_subscriber(config, store, only, now=now)], True
+    else:
+        subscribers, subscribed = active_subscribers(config, store, now=now), True
     if not subscribers:
         raise ConfigError(
-            f"{config.path or 'The configuration'} lists no [[subscribers]]; add one or "
-            "pass --to ADDRESS."
+            f"{config.path or 'The configuration'} lists no [[subscribers]] and nobody "
+            "subscribed; add one, run `digest subscribe ADDRESS`, or pass --to ADDRESS."
         )
-    if config.digest.method not in summarize.METHODS:
-        raise ConfigError(
-            f"{config.path or 'The configuration'}: [digest] method: unknown method "
-            f"{config.digest.method!r}; use one of {', '.join(summarize.METHODS)}."
-        )
-    if config.web.public_url:
-        tokens.secret_key(config.web)  # a missing key is a configuration error, said now
     report = RunReport(collection=collect_all(config, store, now=now, progress=progress))
-    sender: Sender | SenderProcess | None = None
-    if send and not dry_run:
-        if len(subscribers) >= SENDER_PROCESS_FROM and outbox is None and store.path:
-            sender = SenderProcess(config, store.path, start=now)
-        else:
-            sender = Sender(
-                config,
-                store,
-                clock=clock_from(now),
-                outbox=outbox,
-                follow=True,
-                only_added=outbox is not None,
-            )
-        sender.start()
-    try:
+    with _sending(config, store, now=now, active=send and not dry_run, many=len(subscribers),
+                  outbox=outbox, report=report) as sender:  # fmt: skip
         for subscriber in subscribers:
-            store.sync_subscriber(subscriber, when=now)
-            digest_id = _queue_digest(
-                config, store, subscriber, now=now, dry_run=dry_run, report=report
-            )
-            if sender is not None and digest_id is not None:
-                sender.add(digest_id)
-    finally:
-        if sender is not None:
-            report.sending = sender.finish()
+            period = current_slot(subscriber, now).period if subscribed else None
+            if period is not None and store.period_decided(subscriber.email, period):
+                period = None  # this period has its digest: send one more, as asked
+            _queue(config, store, subscriber, now=now, period=period, dry_run=dry_run,
+                   report=report, sender=sender)  # fmt: skip
+    return report
+
+
+def send_due(config: Config, store: Store, *, now: datetime) -> RunReport:
+    """Queue and send the digest of every subscriber whose send time has come and whose
+    current period (local day or week) has none yet; this is one tick of `digest serve`.
+
+    A period is decided once: its digest queued, found empty (with ``[schedule]
+    send_empty`` false), or skipped when it is due longer ago than ``grace_hours`` (the
+    service was down). A subscriber who subscribed after a period's send time starts
+    with the next period. Digests deferred earlier are retried when due.
+    """
+    _check(config)
+    report = RunReport()
+    grace = timedelta(hours=config.schedule.grace_hours)
+    joined = {stored.subscriber.email: stored.created for stored in store.subscribers()}
+    due = []
+    for subscriber in active_subscribers(config, store, now=now):
+        slot = current_slot(subscriber, now)
+        if slot.due > now or slot.due < joined[subscriber.email]:
+            continue
+        if store.period_decided(subscriber.email, slot.period):
+            continue
+        if now - slot.due > grace:
+            if store.decide_period(subscriber.email, slot.period, status="skipped", when=now):
+                log.warning(
+                    "digest for %s for %s skipped: due at %s, more than %g hours ago",
+                    subscriber.email,
+                    slot.period,
+                    slot.due.isoformat(timespec="minutes"),
+                    config.schedule.grace_hours,
+                )
+                report.skipped.append((subscriber.email, slot.period))
+            continue
+        due.append((subscriber, slot.period))
+    with _sending(config, store, now=now, active=True, many=len(due), outbox=None,
+                  report=report) as sender:  # fmt: skip
+        for subscriber, period in due:
+            _queue(config, store, subscriber, now=now, period=period, dry_run=False,
+                   report=report, sender=sender, empty=config.schedule.send_empty)  # fmt: skip
     return report
 
 
@@ -146,128 +183,83 @@ def summarize_document(
     )
 
 
-def _queue_digest(
+def _check(config: Config) -> None:
+    if config.digest.method not in summarize.METHODS:
+        raise ConfigError(
+            f"{config.path or 'The configuration'}: [digest] method: unknown method "
+            f"{config.digest.method!r}; use one of {', '.join(summarize.METHODS)}."
+        )
+    if config.web.public_url:
+        tokens.secret_key(config.web)  # a missing key is a configuration error, said now
+
+
+@contextmanager
+def _sending(
+    config: Config,
+    store: Store,
+    *,
+    now: datetime,
+    active: bool,
+    many: int,
+    outbox: Path | None,
+    report: RunReport,
+) -> Iterator[Sender | SenderProcess | None]:
+    """A sender following the outbox while digests are queued; its report goes to `report`."""
+    if not active:
+        yield None
+        return
+    sender: Sender | SenderProcess
+    if many >= SENDER_PROCESS_FROM and outbox is None and store.path:
+        sender = SenderProcess(config, store.path, start=now)
+    else:
+        sender = Sender(
+            config,
+            store,
+            clock=clock_from(now),
+            outbox=outbox,
+            follow=True,
+            only_added=outbox is not None,
+        )
+    sender.start()
+    try:
+        yield sender
+    finally:
+        report.sending = sender.finish()
+
+
+def _queue(
     config: Config,
     store: Store,
     subscriber: Subscriber,
     *,
     now: datetime,
+    period: str | None,
     dry_run: bool,
     report: RunReport,
-) -> int | None:
-    """Render and queue the subscriber's digest; returns its outbox id (None if not queued)."""
-    pending = store.undelivered(subscriber.email, limit=config.digest.max_articles)
-    if not pending:
-        report.nothing_new.append(subscriber.email)
-        return None
-    link = tokens.unsubscribe_link(config.web, subscriber.email)
-    digest = build_digest(config, store, subscriber, pending, now=now, unsubscribe_url=link)
+    sender: Sender | SenderProcess | None,
+    empty: bool = False,
+) -> None:
+    """Prepare and queue one subscriber's digest (as `period`'s, when given)."""
     try:
-        rendered = _render(config, digest)
+        prepared = compose.prepare(config, store, subscriber, now=now, empty=empty)
     except DigestError as exc:
         log.error("digest for %s not rendered: %s", subscriber.email, exc)
         report.delivery_failures.append(Failure(subscriber.email, str(exc)))
-        return None
+        return
+    if prepared is None:
+        report.nothing_new.append(subscriber.email)
+        if period is not None and not dry_run:
+            store.decide_period(subscriber.email, period, status="empty", when=now)
+        return
     if dry_run:
-        report.previews.append((subscriber, len(pending), rendered.subject))
-        return None
-    envelope = Envelope(
-        sender=config.delivery.sender,
-        recipient=subscriber.email,
-        recipient_name=subscriber.name,
-        list_name=config.digest.title,
-        list_id=config.delivery.list_id,
-        unsubscribe_url=link,
-    )
-    message = build_message(rendered, envelope, now=now)
-    digest_id = store.queue_digest(
-        subscriber,
-        envelope_from=envelope.sender_address,
-        subject=rendered.subject,
-        message_id=message.message_id,
-        message=message.data,
-        article_ids=[stored.article_id for stored in pending],
-        when=now,
-    )
+        count = len(prepared.article_ids)
+        report.previews.append((subscriber, count, prepared.rendered.subject))
+        return
+    try:
+        digest_id = compose.queue(config, store, prepared, now=now, period=period)
+    except PeriodTaken:
+        log.info("digest for %s for %s was already queued elsewhere", subscriber.email, period)
+        return
     report.queued += 1
-    return digest_id
-
-
-def build_digest(
-    config: Config,
-    store: Store,
-    subscriber: Subscriber,
-    pending: list[StoredArticle],
-    *,
-    now: datetime,
-    unsubscribe_url: str = "",
-) -> Digest:
-    """The digest of `pending` articles for `subscriber`, summarised as configured.
-
-    Its unsubscribe link is `unsubscribe_url`, else a mailto link to the sender.
-    """
-    local_now = now.astimezone(ZoneInfo(subscriber.timezone))
-    return Digest(
-        subscriber=subscriber,
-        title=config.digest.title,
-        generated_at=local_now,
-        items=tuple(_summary(config, store, stored, local_now) for stored in pending),
-        sources=tuple(source.name for source in config.sources),
-        group_by=config.digest.group_by,
-        unsubscribe_url=unsubscribe_url
-        or mailto_unsubscribe(config.delivery.sender, subscriber.email),
-    )
-
-
-def preview(
-    config: Config, store: Store, *, now: datetime, subscriber: Subscriber | None = None
-) -> tuple[RenderedDigest, bool]:
-    """Render the next digest without collecting, sending or marking anything.
-
-    It holds what the subscriber (the first configured one by default) has not had yet;
-    when that is nothing, it shows sample data. Returns the rendering and whether it is the
-    sample. Raises `RenderError` for a template error.
-    """
-    reader = subscriber or (config.subscribers[0] if config.subscribers else None)
-    reader = reader or Subscriber("reader@example.org", timezone=config.digest.timezone)
-    pending = store.undelivered(reader.email, limit=config.digest.max_articles)
-    if pending:
-        digest = build_digest(config, store, reader, pending, now=now)
-    else:
-        local = now.astimezone(ZoneInfo(reader.timezone))
-        digest = replace(sample_digest(local, reader), group_by=config.digest.group_by)
-    return _render(config, digest), not pending
-
-
-def _render(config: Config, digest: Digest) -> RenderedDigest:
-    """Render with the configured templates and size limit."""
-    return render.render_digest(
-        digest, template_dir=config.digest.templates, max_html_bytes=config.digest.max_html_bytes
-    )
-
-
-def check_templates(config: Config, *, template_dir: Path | None, now: datetime) -> list[str]:
-    """Problems in the templates (`template_dir`, else the configured folder), one a line."""
-    folder = template_dir or config.digest.templates
-    return render.check_templates(folder, sample_digest(now))
-
-
-def _summary(config: Config, store: Store, stored: StoredArticle, local_now: datetime) -> Summary:
-    """The stored article's summary, made and kept now if the configuration changed."""
-    settings = config.digest
-    method = settings.method
-    key = f"{method}:{settings.sentences}:{settings.ratio}:{settings.max_words}"
-    article = stored.article
-    if article.published is not None:
-        article = replace(article, published=article.published.astimezone(local_now.tzinfo))
-    if stored.summary is not None and stored.summary_key == key:
-        return Summary(article=article, sentences=stored.summary, method=method)
-    summary = summarize.summarize(
-        article,
-        sentences=settings.sentences,
-        method=method,
-        ratio=settings.ratio,
-        max_words=settings.max_words,
-    )
-    store.save_summary(stored.article_id, summary.sentences, key)
-    return summary
+    if sender is not None:
+        sender.add(digest_id)

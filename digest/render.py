@@ -114,7 +114,8 @@ def render_digest(
         # Cut in proportion to the excess, then check again; at least one article goes.
         excess = len(rendered.html.encode("utf-8")) / max_html_bytes
         kept = max(1, min(kept - 1, int(kept / excess)))
-        smaller = replace(digest, items=digest.items[:kept], omitted=len(digest.items) - kept)
+        left_out = digest.omitted + len(digest.items) - kept
+        smaller = replace(digest, items=digest.items[:kept], omitted=left_out)
         rendered = _render_all(env, smaller)
     return rendered
 

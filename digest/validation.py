@@ -10,12 +10,16 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Mapping
+from datetime import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
+
 from digest.errors import ConfigError
+from digest.models import WEEKDAYS
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
 
@@ -73,7 +77,7 @@ def ratio(value: Any, _: Checker) -> Any:
     return float(value)
 
 
-def timezone(value: Any, _: Checker) -> Any:
+def timezone(value: Any, _: Checker | None = None) -> Any:
     """An IANA time zone name this machine knows."""
     if not isinstance(value, str) or not value:
         return Invalid(f"must be a time zone name, not {describe(value)}")
@@ -129,6 +133,54 @@ def address(value: Any, _: Checker) -> Any:
     if not isinstance(value, str) or not _EMAIL.search(bare_address(value)):
         return Invalid(f"must be an email address, not {value!r}")
     return value
+
+
+def mailbox(value: Any, _: Checker) -> Any:
+    """A subscriber's address, checked (without DNS) and normalised to lower case."""
+    if not isinstance(value, str):
+        return Invalid(f"must be an email address, not {describe(value)}")
+    try:
+        return normalise_email(value)
+    except ValueError as exc:
+        return Invalid(str(exc))
+
+
+def normalise_email(value: str) -> str:
+    """`value` as one canonical address (IDNA domain, lower case); raises `ValueError` with a
+    readable reason when it is not a valid address."""
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
+    return str(checked.normalized).lower()
+
+
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def send_time(value: Any, _: Checker | None = None) -> Any:
+    """A local time of day as ``HH:MM`` (24-hour clock)."""
+    match = _TIME.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return Invalid(f"must be a time of day as HH:MM (24-hour clock), not {value!r}")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def weekday(value: Any, _: Checker | None = None) -> Any:
+    """A day of the week by name (``monday`` or ``mon``); 0 is Monday."""
+    if isinstance(value, str):
+        name = value.strip().lower()
+        for number, day in enumerate(WEEKDAYS):
+            if len(name) >= 3 and day.startswith(name):
+                return number
+    return Invalid(f"must be a day of the week such as 'monday', not {value!r}")
+
+
+def names(value: Any, _: Checker | None = None) -> Any:
+    """A list of non-empty names."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        return Invalid(f"must be a list of names, not {describe(value)}")
+    return tuple(dict.fromkeys(v.strip() for v in value))
 
 
 class Checker:

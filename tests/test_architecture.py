@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "digest"
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "models": set(),
-    "validation": {"errors"},
+    "validation": {"errors", "models"},
     "config": {"errors", "models", "validation"},
     # collection stage: HTTP, feed formats, local files, identities
     "fetch": {"errors", "__init__"},
@@ -52,11 +52,19 @@ ALLOWED: dict[str, set[str]] = {
         "errors", "models", "config", "collect", "fetch", "fingerprint", "prepare", "sources",
         "store",
     },
+    # subscriptions and periods, one subscriber's digest
+    "periods": {"models"},
+    "subscriptions": {"errors", "models", "config", "store", "validation"},
+    "compose": {
+        "errors", "models", "config", "summarize", "render", "message", "tokens", "samples",
+        "store",
+    },
     "pipeline": {
         "errors", "models", "config", "collection", "collect", "prepare", "summarize",
-        "render", "message", "tokens", "outbox", "background", "store", "samples",
+        "compose", "tokens", "outbox", "background", "store", "periods", "subscriptions",
     },
-    "scheduler": {"config", "pipeline", "store", "errors", "models"},
+    "lockfile": {"errors"},
+    "scheduler": {"config", "pipeline", "collection", "lockfile", "store", "errors"},
     "__init__": set(),
     "__main__": {"cli"},
 }  # fmt: skip

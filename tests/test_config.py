@@ -90,7 +90,11 @@ def test_typo_and_bad_time_zone_are_reported_together(tmp_path: Path) -> None:
         ("[[sources]]\nurl = 'https://e.org/'\nkind = 'podcast'\n", "[[sources]] #1 kind: must be"),
         ("[[sources]]\nurl = 'https://e.org/'\nfeed = 1\n", "[[sources]] #1 feed: unknown key"),
         ("[[subscribers]]\nname = 'Ann'\n", "[[subscribers]] #1 email: is missing"),
-        ("[[subscribers]]\nemail = 'ann'\n", "[[subscribers]] #1 email: must be an email address"),
+        ("[[subscribers]]\nemail = 'ann'\n", "#1 email: 'ann' is not a valid email address"),
+        ("[[subscribers]]\nemail = 'a@b.org'\nat = '7am'\n", "#1 at: must be a time of day"),
+        ("[[subscribers]]\nemail = 'a@b.org'\nweekly = 'someday'\n", "#1 weekly: must be a day"),
+        ("[[subscribers]]\nemail = 'a@b.org'\nsources = 'all'\n", "#1 sources: must be a list"),
+        ("[schedule]\ngrace_hours = 0\n", "[schedule] grace_hours: must be greater than 0"),
         ("[[subscribers]]\nemail = 'a@b.org'\ntimezone = 'Nowhere'\n", "is not a known time zone"),
     ],
 )

@@ -136,7 +136,7 @@ def test_articles_count_as_delivered_only_once_their_digest_is_sent(store: Store
     [(article_id, _)] = store.store_items(
         "feed", [(collected("a", "https://e.org/1"), None)], [], when=NOW
     )
-    store.sync_subscriber(READER, when=NOW)
+    store.save_subscriber(READER, origin="config", when=NOW)
     assert [s.article_id for s in store.undelivered(READER.email, limit=10)] == [article_id]
     digest_id = queue_one(store, [article_id])
     assert store.undelivered(READER.email, limit=10) == []  # waiting: in no other digest

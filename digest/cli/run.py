@@ -48,12 +48,18 @@ METHOD_NAMES = (
 @click.option(
     "--queue-only", is_flag=True, help="Queue the digests in the outbox; `digest send` sends them."
 )
+@click.option(
+    "--subscriber",
+    metavar="EMAIL",
+    help="Only this subscriber's digest; it counts as theirs for the day (or week).",
+)
 def run(
     config_path: Path | None,
     dry_run: bool,
     to: tuple[str, ...],
     output: Path | None,
     queue_only: bool,
+    subscriber: str | None,
 ) -> None:
     """Collect new articles and deliver a digest to each subscriber now.
 
@@ -76,6 +82,7 @@ def run(
             now=datetime.now(UTC),
             dry_run=dry_run,
             recipients=recipients,
+            only=subscriber,
             outbox=output,
             progress=progress,
             send=not queue_only,

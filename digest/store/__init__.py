@@ -3,7 +3,7 @@
 This package is the only code that speaks SQL. The database runs in WAL mode; each public
 method is one unit of work in one transaction. The schema lives in `migrations`; the
 queries are grouped by what they concern (`sources`, `articles`, `deliveries`,
-`outbox`), and
+`outbox`, `subscribers`), and
 `Store` puts them together.
 
 What counts as what:
@@ -23,9 +23,18 @@ from digest.store.articles import StoredArticle
 from digest.store.deliveries import DeliveriesStore
 from digest.store.outbox import ClaimedDigest, OutboxEntry, OutboxStore
 from digest.store.sources import SourcesStore, SourceState
+from digest.store.subscribers import PeriodTaken, StoredSubscriber, SubscribersStore
 
-__all__ = ["ClaimedDigest", "OutboxEntry", "SourceState", "Store", "StoredArticle"]
+__all__ = [
+    "ClaimedDigest",
+    "OutboxEntry",
+    "PeriodTaken",
+    "SourceState",
+    "Store",
+    "StoredArticle",
+    "StoredSubscriber",
+]
 
 
-class Store(SourcesStore, DeliveriesStore, OutboxStore):
+class Store(SourcesStore, DeliveriesStore, OutboxStore, SubscribersStore):
     """An open SQLite store. Use as a context manager, or call `close()`."""

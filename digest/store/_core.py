@@ -89,5 +89,10 @@ def now_text() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def stamp(moment: datetime) -> str:
+    """`moment` as fixed-width UTC text, so that stored times sort as text."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None

@@ -1,31 +1,40 @@
-"""Subscribers and delivered digests in the store."""
+"""What each subscriber has had: the articles delivered to them, and their digests."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from digest.models import Subscriber
+from digest.store._core import stamp
 from digest.store.articles import ArticlesStore, StoredArticle
 
 
 class DeliveriesStore(ArticlesStore):
-    """Queries about subscribers and what they were sent."""
+    """Queries about what subscribers were sent."""
 
-    def sync_subscriber(self, subscriber: Subscriber, *, when: datetime) -> None:
-        """Add a subscriber, or update the name and time zone of a known one."""
-        with self._transaction() as db:
-            db.execute(
-                """INSERT INTO subscribers (email, name, timezone, created) VALUES (?, ?, ?, ?)
-                   ON CONFLICT (email) DO UPDATE SET name = excluded.name,
-                       timezone = excluded.timezone""",
-                (subscriber.email, subscriber.name, subscriber.timezone, when.isoformat()),
-            )
-
-    def undelivered(self, email: str, *, limit: int) -> list[StoredArticle]:
+    def undelivered(
+        self,
+        email: str,
+        *,
+        limit: int,
+        since: datetime | None = None,
+        after_id: int | None = None,
+        sources: tuple[str, ...] = (),
+    ) -> list[StoredArticle]:
         """Stored articles neither delivered to `email` nor waiting in the outbox for it,
-        newest first, at most `limit`."""
+        newest first, at most `limit`: with `since`, only those first seen since then; with
+        `after_id`, only those stored after that article; with `sources`, only those
+        carried by one of the sources so named."""
+        source_marks = ", ".join("?" for _ in sources)
+        from_sources = (
+            f"""AND EXISTS (SELECT 1 FROM items JOIN sources ON sources.id = items.source_id
+                           WHERE items.article_id = articles.id
+                               AND sources.name IN ({source_marks}))"""
+            if sources
+            else ""
+        )
+        since_text = stamp(since) if since is not None else None
         rows = self._db.execute(
-            """SELECT articles.* FROM articles
+            f"""SELECT articles.* FROM articles
                WHERE NOT EXISTS (
                    SELECT 1 FROM deliveries JOIN subscribers
                        ON subscribers.id = deliveries.subscriber_id
@@ -36,11 +45,19 @@ class DeliveriesStore(ArticlesStore):
                            AND digest_articles.article_id = articles.id
                    WHERE digests.recipient = ?
                        AND digests.status IN ('queued', 'sending', 'deferred'))
+               AND (? IS NULL OR julianday(articles.first_seen) >= julianday(?))
+               AND (? IS NULL OR articles.id > ?)
+               {from_sources}
                ORDER BY COALESCE(articles.published, articles.first_seen) DESC, articles.id DESC
                LIMIT ?""",
-            (email, email, limit),
+            (email, email, since_text, since_text, after_id, after_id, *sources, limit),
         ).fetchall()
         return [self._stored_article(row) for row in rows]
+
+    def newest_article_id(self) -> int:
+        """The id of the newest stored article (0 when there is none)."""
+        row = self._db.execute("SELECT max(id) FROM articles").fetchone()
+        return int(row[0] or 0)
 
     def digest_count(self, email: str | None = None) -> int:
         """How many digests were sent (to `email`, or to anyone)."""

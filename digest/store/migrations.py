@@ -175,8 +175,40 @@ def _v3_outbox(db: sqlite3.Connection) -> None:
     )
 
 
+def _v4_subscriptions(db: sqlite3.Connection) -> None:
+    """Subscriptions: send time, frequency, sources, status and a random token per
+    subscriber; and one row per subscriber and period (a local day or ISO week) once that
+    period's digest was queued, found empty, or skipped, so that no period gets two. A
+    digest remembers the newest article stored when it was made: the next one holds only
+    articles stored after it."""
+    _execute_script(
+        db,
+        """
+        ALTER TABLE subscribers ADD COLUMN send_at TEXT NOT NULL DEFAULT '07:00';
+        ALTER TABLE subscribers ADD COLUMN weekly_on INTEGER;
+        ALTER TABLE subscribers ADD COLUMN sources TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE subscribers ADD COLUMN status TEXT NOT NULL DEFAULT 'active'
+            CHECK (status IN ('pending', 'active', 'unsubscribed'));
+        ALTER TABLE subscribers ADD COLUMN origin TEXT NOT NULL DEFAULT 'config';
+        ALTER TABLE subscribers ADD COLUMN token TEXT;
+        ALTER TABLE subscribers ADD COLUMN updated TEXT;
+        UPDATE subscribers SET token = lower(hex(randomblob(16))), updated = created;
+        ALTER TABLE digests ADD COLUMN newest_article_id INTEGER;
+        CREATE TABLE periods (
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+            period TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('queued', 'empty', 'skipped')),
+            digest_id INTEGER REFERENCES digests (id),
+            decided TEXT NOT NULL,
+            PRIMARY KEY (subscriber_id, period)
+        )
+        """,
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_initial", _v1_initial),
     ("0002_collection", _v2_collection),
     ("0003_outbox", _v3_outbox),
+    ("0004_subscriptions", _v4_subscriptions),
 )

@@ -12,10 +12,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from digest.models import Subscriber
-from digest.store._core import StoreCore, parse_time
+from digest.store._core import StoreCore, parse_time, stamp
+from digest.store.subscribers import claim_period
 
 STATUSES = ("queued", "sending", "deferred", "failed", "sent")
 WAITING = ("queued", "sending", "deferred")  # a digest that may still be sent
@@ -29,6 +30,7 @@ class OutboxEntry:
     recipient: str
     subject: str
     message_id: str
+    article_count: int
     status: str
     attempts: int
     created: datetime
@@ -51,11 +53,6 @@ class ClaimedDigest:
     message: bytes
 
 
-def stamp(moment: datetime) -> str:
-    """`moment` as fixed-width UTC text, so that stored times sort as text."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 class OutboxStore(StoreCore):
     """Queries about the outbox."""
 
@@ -69,10 +66,14 @@ class OutboxStore(StoreCore):
         message: bytes,
         article_ids: Iterable[int],
         when: datetime,
+        period: str | None = None,
+        newest_article_id: int | None = None,
     ) -> int:
         """Queue one rendered digest with the articles it holds, in one transaction.
 
-        Returns the row's id.
+        With `period`, the digest is that period's for the subscriber; raises `PeriodTaken`
+        (and queues nothing) when the period already has one. `newest_article_id` is the
+        newest article stored when the digest was made. Returns the row's id.
         """
         article_ids = list(article_ids)
         now = stamp(when)
@@ -81,8 +82,8 @@ class OutboxStore(StoreCore):
             cursor = db.execute(
                 """INSERT INTO digests (subscriber_id, recipient, envelope_from, subject,
                        message_id, message, article_count, status, created, queued,
-                       next_attempt)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)""",
+                       next_attempt, newest_article_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)""",
                 (
                     subscriber_id,
                     subscriber.email,
@@ -94,6 +95,7 @@ class OutboxStore(StoreCore):
                     now,
                     now,
                     now,
+                    newest_article_id,
                 ),
             )
             digest_id = int(cursor.lastrowid or 0)
@@ -101,6 +103,8 @@ class OutboxStore(StoreCore):
                 "INSERT OR IGNORE INTO digest_articles VALUES (?, ?)",
                 [(digest_id, article_id) for article_id in article_ids],
             )
+            if period is not None:
+                claim_period(db, subscriber_id, period, digest_id, now)
         return digest_id
 
     def claim_next(
@@ -265,10 +269,12 @@ class OutboxStore(StoreCore):
 
 
 def _subscriber_id(db: sqlite3.Connection, subscriber: Subscriber, now: str) -> int:
+    """The subscriber's id; an address not known yet is kept as a one-off recipient."""
     db.execute(
-        """INSERT INTO subscribers (email, name, timezone, created) VALUES (?, ?, ?, ?)
+        """INSERT INTO subscribers (email, name, timezone, origin, token, created, updated)
+           VALUES (?, ?, ?, 'one-off', lower(hex(randomblob(16))), ?, ?)
            ON CONFLICT (email) DO NOTHING""",
-        (subscriber.email, subscriber.name, subscriber.timezone, now),
+        (subscriber.email, subscriber.name, subscriber.timezone, now, now),
     )
     row = db.execute("SELECT id FROM subscribers WHERE email = ?", (subscriber.email,)).fetchone()
     return int(row["id"])
@@ -280,6 +286,7 @@ def _entry(row: sqlite3.Row) -> OutboxEntry:
         recipient=str(row["recipient"]),
         subject=str(row["subject"]),
         message_id=str(row["message_id"]),
+        article_count=int(row["article_count"]),
         status=str(row["status"]),
         attempts=int(row["attempts"]),
         created=_time(row["created"]),

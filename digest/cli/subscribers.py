@@ -1,0 +1,158 @@
+"""``digest subscribe``, ``unsubscribe``, ``subscribers`` and ``schedule``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from digest.cli._app import cli, config_option, load_config
+from digest.errors import SubscriptionError
+from digest.models import Subscriber
+
+
+@cli.command()
+@config_option
+@click.argument("email")
+@click.option("--name", default="", help="The subscriber's name, for the greeting.")
+@click.option("--tz", "zone", metavar="ZONE", help="IANA time zone (default: [digest] timezone).")
+@click.option("--at", "at", default="07:00", show_default=True, help="Local send time, HH:MM.")
+@click.option("--weekly", metavar="DAY", help="Weekly on this day (e.g. monday) instead of daily.")
+@click.option(
+    "--sources",
+    metavar="NAME[,NAME...]",
+    default="",
+    help="Only these sources (comma-separated names; default: every source).",
+)
+def subscribe(
+    config_path: Path | None,
+    email: str,
+    name: str,
+    zone: str | None,
+    at: str,
+    weekly: str | None,
+    sources: str,
+) -> None:
+    """Subscribe EMAIL to the digest (or change an existing subscription)."""
+    config = load_config(config_path)
+    from digest import subscriptions
+    from digest.store import Store
+
+    with Store(config.database) as store:
+        try:
+            subscriber = subscriptions.subscribe(
+                config,
+                store,
+                email=email,
+                name=name,
+                zone=zone,
+                at=at,
+                weekly=weekly,
+                sources=tuple(sources.split(",")),
+                now=datetime.now(UTC),
+            )
+        except SubscriptionError as exc:
+            for problem in exc.problems:
+                click.echo(f"Error: {problem}", err=True)
+            sys.exit(exc.exit_code)
+    click.echo(f"Subscribed {subscriber.email}: {_when(subscriber)}.")
+
+
+@cli.command()
+@config_option
+@click.argument("email")
+def unsubscribe(config_path: Path | None, email: str) -> None:
+    """Stop sending digests to EMAIL."""
+    config = load_config(config_path)
+    from digest import subscriptions
+    from digest.store import Store
+
+    with Store(config.database) as store:
+        address = subscriptions.unsubscribe(store, email, now=datetime.now(UTC))
+    click.echo(f"Unsubscribed {address}.")
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def subscribers(config_path: Path | None, as_json: bool) -> None:
+    """List every subscriber, from the configuration file and the store."""
+    config = load_config(config_path)
+    from digest import subscriptions
+    from digest.store import Store
+
+    now = datetime.now(UTC)
+    with Store(config.database) as store:
+        subscriptions.sync_config_subscribers(config, store, now=now)
+        listed = {each.email for each in config.subscribers}
+        found = [
+            stored
+            for stored in store.subscribers()
+            if stored.origin != "config" or stored.subscriber.email in listed
+        ]
+    if as_json:
+        payload = [
+            {
+                "email": s.subscriber.email,
+                "name": s.subscriber.name,
+                "timezone": s.subscriber.timezone,
+                "at": s.subscriber.send_at.strftime("%H:%M"),
+                "frequency": s.subscriber.frequency,
+                "sources": list(s.subscriber.sources),
+                "status": s.subscriber.status,
+                "origin": s.origin,
+                "since": s.created.isoformat(),
+                "last_digest": s.last_digest.isoformat() if s.last_digest else None,
+            }
+            for s in found
+        ]
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("No subscribers yet; add one with `digest subscribe ADDRESS`.")
+        return
+    for stored in found:
+        each = stored.subscriber
+        sources = ", ".join(each.sources) if each.sources else "every source"
+        click.echo(f"{each.email}  {each.status}  {_when(each)}  {sources}  ({stored.origin})")
+
+
+@cli.command()
+@config_option
+def schedule(config_path: Path | None) -> None:
+    """When each active subscriber's next digest is due, in their zone and in UTC."""
+    config = load_config(config_path)
+    from digest import periods, subscriptions
+    from digest.store import Store
+
+    now = datetime.now(UTC)
+    with Store(config.database) as store:
+        active = subscriptions.active_subscribers(config, store, now=now)
+        joined = {stored.subscriber.email: stored.created for stored in store.subscribers()}
+        rows = []
+        for subscriber in active:
+            current = periods.current_slot(subscriber, now)
+            done = (
+                store.period_decided(subscriber.email, current.period)
+                or current.due < joined[subscriber.email]
+                or now - current.due > timedelta(hours=config.schedule.grace_hours)
+            )
+            rows.append((subscriber, periods.next_slot(subscriber, now, done=done)))
+    if not rows:
+        click.echo("No active subscribers.")
+        return
+    for subscriber, slot in sorted(rows, key=lambda row: row[1].due):
+        local = slot.due.astimezone(ZoneInfo(subscriber.timezone))
+        late = "  (due now)" if slot.due <= now else ""
+        click.echo(
+            f"{subscriber.email}  {local:%a %d %b %Y %H:%M %Z} ({subscriber.timezone})  "
+            f"{slot.due:%Y-%m-%d %H:%M} UTC  {subscriber.frequency}{late}"
+        )
+
+
+def _when(subscriber: Subscriber) -> str:
+    return f"{subscriber.frequency} at {subscriber.send_at:%H:%M} {subscriber.timezone}"

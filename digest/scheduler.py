@@ -1,0 +1,135 @@
+"""`digest serve`: APScheduler as the clock, the store as the record of what was sent.
+
+Two jobs with fixed ids run in an in-memory job store: ``collect`` every ``[schedule]
+collect_minutes`` and ``tick`` every ``tick_seconds`` (a minute by default), each at once
+on start. Both coalesce missed runs into one, never overlap themselves
+(``max_instances=1``) and run however late they are (``misfire_grace_time=None``): a tick
+is idempotent, because `pipeline.send_due` decides each subscriber's period once, in the
+store. So APScheduler may drop, merge or repeat a tick, and a restart may come at any time:
+no digest is sent twice for a period, and one missed while the service was down is sent
+on restart (within ``grace_hours``).
+
+Each job opens its own connection to the store and logs one line; a failing job is logged
+and the service goes on. `serve` returns once `stop` is set (the command line sets it on
+SIGTERM or SIGINT), after the jobs in hand have finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from digest import pipeline
+from digest.collection import collect_all
+from digest.config import Config
+from digest.errors import DigestError
+from digest.lockfile import ServiceLock
+from digest.store import Store
+
+log = logging.getLogger("digest.serve")
+
+Clock = Callable[[], datetime]
+
+
+def serve(config: Config, *, stop: threading.Event, clock: Clock | None = None) -> None:
+    """Run the service until `stop` is set. Raises `ServiceError` when another service
+    holds the data folder."""
+    now = clock or (lambda: datetime.now(UTC))
+    with ServiceLock(config.data_dir / "serve.lock"):
+        scheduler = BackgroundScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(max_workers=2)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        started = datetime.now(UTC)
+        scheduler.add_job(
+            collect,
+            IntervalTrigger(minutes=config.schedule.collect_minutes),
+            args=(config, now),
+            id="collect",
+            name="collect every source",
+            next_run_time=started,
+        )
+        scheduler.add_job(
+            tick,
+            IntervalTrigger(seconds=config.schedule.tick_seconds),
+            args=(config, now),
+            id="tick",
+            name="send the digests that are due",
+            next_run_time=started,
+        )
+        log.info(
+            "digest serve started: collecting every %g minutes, sending checked every %g s",
+            config.schedule.collect_minutes,
+            config.schedule.tick_seconds,
+        )
+        scheduler.start()
+        try:
+            stop.wait()
+        finally:
+            log.info("stopping after the jobs in hand")
+            scheduler.shutdown(wait=True)
+            log.info("digest serve stopped")
+
+
+def collect(config: Config, now: Clock) -> None:
+    """The ``collect`` job: one collection pass, one log line."""
+    try:
+        with Store(config.database) as store:
+            report = collect_all(config, store, now=now())
+    except DigestError as exc:
+        log.error("collection failed: %s", exc)
+        return
+    except Exception:
+        log.exception("collection failed")
+        return
+    failed = len(report.source_failures)
+    log.info(
+        "collected %d of %d sources: %d new articles, %d duplicates, %d sources failed",
+        report.sources_read,
+        report.sources_read + failed + report.sources_deferred,
+        report.new_articles,
+        report.duplicates,
+        failed,
+    )
+    for failure in report.source_failures:
+        log.warning("source %s failed: %s", failure.what, failure.reason)
+
+
+def tick(config: Config, now: Clock) -> None:
+    """The ``tick`` job: queue and send the digests that are due, one log line if any."""
+    try:
+        with Store(config.database) as store:
+            report = pipeline.send_due(config, store, now=now())
+    except DigestError as exc:
+        log.error("sending failed: %s", exc)
+        return
+    except Exception:
+        log.exception("sending failed")
+        return
+    sending = report.sending
+    counts = (
+        report.queued,
+        len(sending.sent),
+        len(sending.deferred),
+        len(sending.failed),
+        len(report.nothing_new),
+        len(report.skipped),
+    )
+    if any(counts) or sending.problem:
+        log.info(
+            "digests: %d queued, %d sent, %d deferred, %d failed, %d with nothing new, %d skipped",
+            *counts,
+        )
+    if sending.problem:
+        log.error("sending stopped: %s", sending.problem)
+    for failure in report.delivery_failures:
+        log.error("digest for %s not rendered: %s", failure.what, failure.reason)
