@@ -137,9 +137,10 @@ def send_due(config: Config, store: Store, *, now: datetime) -> RunReport:
     _check(config)
     report = RunReport()
     grace = timedelta(hours=config.schedule.grace_hours)
+    active = active_subscribers(config, store, now=now)
     joined = {stored.subscriber.email: stored.created for stored in store.subscribers()}
     due = []
-    for subscriber in active_subscribers(config, store, now=now):
+    for subscriber in active:
         slot = current_slot(subscriber, now)
         if slot.due > now or slot.due < joined[subscriber.email]:
             continue

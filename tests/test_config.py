@@ -27,6 +27,7 @@ def test_example_config_loads_with_defaults() -> None:
     assert loaded.smtp == config.SmtpSettings()
     assert loaded.sendmail == config.SendmailSettings()
     assert loaded.web == config.WebSettings()
+    assert loaded.schedule == config.ScheduleSettings()
     assert loaded.delivery == config.DeliverySettings()
 
 

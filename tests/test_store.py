@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -300,3 +301,26 @@ def test_command_line_sources_are_added_listed_and_removed(store: Store) -> None
 def test_storing_for_an_unknown_source_is_an_error(store: Store) -> None:
     with pytest.raises(StoreError, match="not in the store"):
         store.store_items("ghost", [], [], when=NOW)
+
+
+def test_subscribers_from_before_subscriptions_get_a_token_and_the_defaults(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied TEXT)")
+    db.execute("BEGIN")
+    for name, migration in MIGRATIONS[:3]:
+        migration(db)
+        db.execute("INSERT INTO schema_migrations VALUES (?, '2026-11-01')", (name,))
+    db.execute(
+        "INSERT INTO subscribers (email, name, timezone, created)"
+        " VALUES (?, 'R', 'Europe/Berlin', ?)",
+        (READER.email, NOW.isoformat()),
+    )
+    db.execute("COMMIT")
+    db.close()
+    with Store(path) as migrated:
+        (stored,) = migrated.subscribers()
+    assert stored.subscriber == replace(READER, name="R")
+    assert stored.origin == "config" and len(stored.token) == 32

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from digest.errors import StoreError
 from digest.store.migrations import MIGRATIONS
@@ -60,6 +60,29 @@ class StoreCore:
                 self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError(f"The store at {self.path or ':memory:'} failed: {exc}.") from exc
+
+    def _read(self, sql: str, arguments: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """Every row of one query, read under the lock.
+
+        No statement is left open: an open one holds a read snapshot, and another thread's
+        transaction on this connection could not then write (SQLite refuses to upgrade a
+        stale snapshot, at once, whatever the timeout).
+        """
+        try:
+            with self._lock:
+                return self._db.execute(sql, arguments).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"The store at {self.path or ':memory:'} failed: {exc}.") from exc
+
+    def _read_one(self, sql: str, arguments: Sequence[object] = ()) -> sqlite3.Row | None:
+        """The first row of one query, or None."""
+        rows = self._read(sql, arguments)
+        return rows[0] if rows else None
+
+    def _scalar(self, sql: str, arguments: Sequence[object] = ()) -> Any:
+        """The first value of the first row of one query (an aggregate), or None."""
+        row = self._read_one(sql, arguments)
+        return row[0] if row is not None else None
 
     def _migrate(self) -> None:
         # Foreign keys stay off while tables are rebuilt (the pragma is a no-op inside a

@@ -28,7 +28,7 @@ class ArticlesStore(StoreCore):
 
     def seen_guids(self, source: str) -> set[str]:
         """Identities of every item `source` yielded before."""
-        rows = self._db.execute(
+        rows = self._read(
             """SELECT items.guid FROM items JOIN sources ON sources.id = items.source_id
                WHERE sources.name = ?""",
             (source,),
@@ -37,7 +37,7 @@ class ArticlesStore(StoreCore):
 
     def fingerprints(self, *, since: datetime) -> list[tuple[int, int]]:
         """(article id, SimHash) of the articles first seen since `since`."""
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT id, simhash FROM articles WHERE simhash IS NOT NULL AND first_seen >= ?",
             (since.isoformat(),),
         )
@@ -79,11 +79,11 @@ class ArticlesStore(StoreCore):
         return results
 
     def article_count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])
+        return int(self._scalar("SELECT count(*) FROM articles"))
 
     def sources_of(self, article_id: int) -> list[str]:
         """Names of every source that carried an article, in the order they yielded it."""
-        rows = self._db.execute(
+        rows = self._read(
             """SELECT sources.name FROM items JOIN sources ON sources.id = items.source_id
                WHERE items.article_id = ? ORDER BY items.first_seen, sources.name""",
             (article_id,),

@@ -33,7 +33,7 @@ class DeliveriesStore(ArticlesStore):
             else ""
         )
         since_text = stamp(since) if since is not None else None
-        rows = self._db.execute(
+        rows = self._read(
             f"""SELECT articles.* FROM articles
                WHERE NOT EXISTS (
                    SELECT 1 FROM deliveries JOIN subscribers
@@ -51,19 +51,18 @@ class DeliveriesStore(ArticlesStore):
                ORDER BY COALESCE(articles.published, articles.first_seen) DESC, articles.id DESC
                LIMIT ?""",
             (email, email, since_text, since_text, after_id, after_id, *sources, limit),
-        ).fetchall()
+        )
         return [self._stored_article(row) for row in rows]
 
     def newest_article_id(self) -> int:
         """The id of the newest stored article (0 when there is none)."""
-        row = self._db.execute("SELECT max(id) FROM articles").fetchone()
-        return int(row[0] or 0)
+        return int(self._scalar("SELECT max(id) FROM articles") or 0)
 
     def digest_count(self, email: str | None = None) -> int:
         """How many digests were sent (to `email`, or to anyone)."""
-        row = self._db.execute(
+        count = self._scalar(
             """SELECT count(*) FROM digests
                WHERE status = 'sent' AND (? IS NULL OR recipient = ?)""",
             (email, email),
-        ).fetchone()
-        return int(row[0])
+        )
+        return int(count)

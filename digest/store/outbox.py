@@ -201,7 +201,7 @@ class OutboxStore(StoreCore):
 
     def sending(self) -> list[OutboxEntry]:
         """Digests marked as being sent, with who claimed them."""
-        rows = self._db.execute("SELECT * FROM digests WHERE status = 'sending' ORDER BY id")
+        rows = self._read("SELECT * FROM digests WHERE status = 'sending' ORDER BY id")
         return [_entry(row) for row in rows]
 
     def requeue_stuck(self, digest_ids: Iterable[int]) -> None:
@@ -232,7 +232,7 @@ class OutboxStore(StoreCore):
     def outbox_counts(self) -> dict[str, int]:
         """How many digests are in each status (every status present, zero included)."""
         counts = dict.fromkeys(STATUSES, 0)
-        rows = self._db.execute("SELECT status, count(*) FROM digests GROUP BY status")
+        rows = self._read("SELECT status, count(*) FROM digests GROUP BY status")
         counts.update({str(row[0]): int(row[1]) for row in rows})
         return counts
 
@@ -240,7 +240,7 @@ class OutboxStore(StoreCore):
         """Digests in any of `statuses`, oldest first, at most `limit`."""
         wanted = list(statuses)
         marks = ", ".join("?" for _ in wanted)
-        rows = self._db.execute(
+        rows = self._read(
             f"SELECT * FROM digests WHERE status IN ({marks}) ORDER BY id LIMIT ?",
             (*wanted, limit),
         )
@@ -248,14 +248,13 @@ class OutboxStore(StoreCore):
 
     def outbox_entry(self, digest_id: int) -> OutboxEntry | None:
         """The digest with this id, if there is one."""
-        row = self._db.execute("SELECT * FROM digests WHERE id = ?", (digest_id,)).fetchone()
+        row = self._read_one("SELECT * FROM digests WHERE id = ?", (digest_id,))
         return _entry(row) if row is not None else None
 
     def outbox_message(self, digest_id: int) -> bytes | None:
         """The stored message of a digest (None once pruned, or for an unknown id)."""
-        row = self._db.execute("SELECT message FROM digests WHERE id = ?", (digest_id,))
-        found = row.fetchone()
-        return bytes(found[0]) if found is not None and found[0] is not None else None
+        message = self._scalar("SELECT message FROM digests WHERE id = ?", (digest_id,))
+        return bytes(message) if message is not None else None
 
     def prune_sent(self, *, before: datetime) -> int:
         """Drop the message of digests sent before `before` (the row stays). Returns how many."""

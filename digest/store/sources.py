@@ -63,7 +63,7 @@ class SourcesStore(StoreCore):
 
     def sources(self, origin: str | None = None) -> list[Source]:
         """Known sources (only those of one `origin` when given), by name."""
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT * FROM sources WHERE ? IS NULL OR origin = ? ORDER BY name COLLATE NOCASE",
             (origin, origin),
         )
@@ -82,7 +82,7 @@ class SourcesStore(StoreCore):
 
     def source_state(self, name: str) -> SourceState:
         """The fetch state of a source (empty when the source is new)."""
-        row = self._db.execute("SELECT * FROM sources WHERE name = ?", (name,)).fetchone()
+        row = self._read_one("SELECT * FROM sources WHERE name = ?", (name,))
         if row is None:
             return SourceState()
         return SourceState(

@@ -85,7 +85,7 @@ class SubscribersStore(StoreCore):
         return self._subscriber_rows("subscribers.status = ?", (status,))
 
     def _subscriber_rows(self, where: str, arguments: tuple[object, ...]) -> list[StoredSubscriber]:
-        rows = self._db.execute(
+        rows = self._read(
             f"""SELECT subscribers.*, (
                     SELECT max(digests.created) FROM digests
                     WHERE digests.subscriber_id = subscribers.id AND digests.status != 'failed'
@@ -100,11 +100,11 @@ class SubscribersStore(StoreCore):
     def previous_digest(self, email: str) -> tuple[datetime, int | None] | None:
         """When the latest digest for `email` that did not fail was made, and the newest
         article stored then (None for digests made before that was recorded)."""
-        row = self._db.execute(
+        row = self._read_one(
             """SELECT created, newest_article_id FROM digests
                WHERE recipient = ? AND status != 'failed' ORDER BY id DESC LIMIT 1""",
             (email,),
-        ).fetchone()
+        )
         if row is None:
             return None
         created = parse_time(row[0])
@@ -113,11 +113,11 @@ class SubscribersStore(StoreCore):
 
     def period_decided(self, email: str, period: str) -> bool:
         """Whether the period's digest was queued, found empty or skipped."""
-        row = self._db.execute(
+        row = self._read_one(
             """SELECT 1 FROM periods JOIN subscribers ON subscribers.id = periods.subscriber_id
                WHERE subscribers.email = ? AND periods.period = ?""",
             (email, period),
-        ).fetchone()
+        )
         return row is not None
 
     def decide_period(self, email: str, period: str, *, status: str, when: datetime) -> bool:
@@ -132,7 +132,7 @@ class SubscribersStore(StoreCore):
 
     def periods(self, email: str) -> list[tuple[str, str]]:
         """(period, status) of every decided period of `email`, oldest first."""
-        rows = self._db.execute(
+        rows = self._read(
             """SELECT period, periods.status FROM periods
                JOIN subscribers ON subscribers.id = periods.subscriber_id
                WHERE subscribers.email = ? ORDER BY period""",

@@ -1,0 +1,80 @@
+"""Tests for ``digest subscribe``, ``unsubscribe``, ``subscribers`` and ``schedule``."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from digest.cli import cli
+
+from .conftest import DEMO_CONFIG
+
+CONFIG = str(DEMO_CONFIG)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, [*args[:1], "-c", CONFIG, *args[1:]])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "line"),
+    [
+        (["nobody"], "Error: 'nobody' is not a valid email address: An email address must "
+                     "have an @-sign.\n"),
+        (["ann@example.org", "--tz", "Mars/Base"], "Error: --tz 'Mars/Base' is not a known time "
+         "zone (use an IANA name such as 'Europe/Berlin').\n"),
+        (["ann@example.org", "--at", "7am"], "Error: --at must be a time of day as HH:MM "
+         "(24-hour clock), not '7am'.\n"),
+    ],
+)  # fmt: skip
+def test_subscribe_refuses_bad_values_with_one_line_and_stores_nothing(
+    arguments: list[str], line: str
+) -> None:
+    code, out, err = invoke("subscribe", *arguments)
+    assert (code, out, err) == (2, "", line)
+    assert "ann@example.org" not in invoke("subscribers")[1]
+
+
+def test_subscribe_list_and_unsubscribe() -> None:
+    code, out, _ = invoke(
+        "subscribe", "Ann@Example.org", "--name", "Ann", "--tz", "Asia/Kolkata", "--at", "06:15",
+        "--weekly", "monday", "--sources", "Notes",
+    )  # fmt: skip
+    assert (code, out) == (
+        0,
+        "Subscribed ann@example.org: weekly on monday at 06:15 Asia/Kolkata.\n",
+    )
+    code, out, _ = invoke("subscribers")
+    assert out.splitlines() == [
+        "ann@example.org  active  weekly on monday at 06:15 Asia/Kolkata  Notes  (cli)",
+        "reader@example.org  active  daily at 07:00 Europe/London  every source  (config)",
+    ]
+    listed = json.loads(invoke("subscribers", "--json")[1])
+    assert listed[0]["sources"] == ["Notes"] and listed[0]["at"] == "06:15"
+    code, out, _ = invoke("schedule")
+    ann = next(line for line in out.splitlines() if line.startswith("ann@"))
+    assert re.fullmatch(
+        r"ann@example\.org  Mon \d\d \w{3} \d{4} 06:15 IST \(Asia/Kolkata\)  "
+        r"\d{4}-\d\d-\d\d 00:45 UTC  weekly on monday",
+        ann,
+    )
+    assert invoke("unsubscribe", "ANN@example.org")[1] == "Unsubscribed ann@example.org.\n"
+    assert "ann@example.org  unsubscribed" in invoke("subscribers")[1]
+    assert "ann@" not in invoke("schedule")[1]
+    code, _, err = invoke("unsubscribe", "who@example.org")
+    assert (code, err) == (
+        2,
+        "Error: who@example.org is not a subscriber; see `digest subscribers`.\n",
+    )
+
+
+def test_run_for_one_subscriber_who_is_not_one_is_an_error() -> None:
+    code, _, err = invoke("run", "--subscriber", "who@example.org")
+    assert (code, err) == (
+        2,
+        "Error: who@example.org is not a subscriber; see `digest subscribers`.\n",
+    )
