@@ -20,6 +20,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -36,6 +37,7 @@ from digest.store import Store
 log = logging.getLogger("digest.serve")
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def serve(config: Config, *, stop: threading.Event, clock: Clock | None = None) -> None:
@@ -50,22 +52,19 @@ def serve(config: Config, *, stop: threading.Event, clock: Clock | None = None) 
             timezone=UTC,
         )
         started = datetime.now(UTC)
-        scheduler.add_job(
-            collect,
-            IntervalTrigger(minutes=config.schedule.collect_minutes),
-            args=(config, now),
-            id="collect",
-            name="collect every source",
-            next_run_time=started,
+        jobs = (
+            (collect, "collect", config.schedule.collect_minutes * 60, "collect every source"),
+            (tick, "tick", config.schedule.tick_seconds, "send the digests that are due"),
         )
-        scheduler.add_job(
-            tick,
-            IntervalTrigger(seconds=config.schedule.tick_seconds),
-            args=(config, now),
-            id="tick",
-            name="send the digests that are due",
-            next_run_time=started,
-        )
+        for job, job_id, seconds, name in jobs:
+            scheduler.add_job(
+                job,
+                IntervalTrigger(seconds=seconds),
+                args=(config, now),
+                id=job_id,
+                name=name,
+                next_run_time=started,
+            )
         log.info(
             "digest serve started: collecting every %g minutes, sending checked every %g s",
             config.schedule.collect_minutes,
@@ -80,16 +79,22 @@ def serve(config: Config, *, stop: threading.Event, clock: Clock | None = None) 
             log.info("digest serve stopped")
 
 
-def collect(config: Config, now: Clock) -> None:
-    """The ``collect`` job: one collection pass, one log line."""
+def _job(what: str, config: Config, work: Callable[[Store], T]) -> T | None:
+    """Run `work` over a connection of its own; log a failure and return None."""
     try:
         with Store(config.database) as store:
-            report = collect_all(config, store, now=now())
+            return work(store)
     except DigestError as exc:
-        log.error("collection failed: %s", exc)
-        return
+        log.error("%s failed: %s", what, exc)
     except Exception:
-        log.exception("collection failed")
+        log.exception("%s failed", what)
+    return None
+
+
+def collect(config: Config, now: Clock) -> None:
+    """The ``collect`` job: one collection pass, one log line."""
+    report = _job("collection", config, lambda store: collect_all(config, store, now=now()))
+    if report is None:
         return
     failed = len(report.source_failures)
     log.info(
@@ -106,14 +111,8 @@ def collect(config: Config, now: Clock) -> None:
 
 def tick(config: Config, now: Clock) -> None:
     """The ``tick`` job: queue and send the digests that are due, one log line if any."""
-    try:
-        with Store(config.database) as store:
-            report = pipeline.send_due(config, store, now=now())
-    except DigestError as exc:
-        log.error("sending failed: %s", exc)
-        return
-    except Exception:
-        log.exception("sending failed")
+    report = _job("sending", config, lambda store: pipeline.send_due(config, store, now=now()))
+    if report is None:
         return
     sending = report.sending
     counts = (

@@ -28,6 +28,7 @@ from digest.pipeline import run_once, send_due
 from digest.store import Store
 
 from .conftest import DEMO_CONFIG, ROOT, SmtpServer
+from .test_cli import smtp_demo_config
 
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Auckland")
 
@@ -209,47 +210,16 @@ def test_the_service_lock_admits_one_holder(tmp_path: Path) -> None:
         pass  # released on exit
 
 
-def serve_config(tmp_path: Path, server: SmtpServer) -> Path:
-    path = tmp_path / "serve.toml"
-    path.write_text(
-        f"""
-[digest]
-title = "Morning digest"
-
-[delivery]
-backend = "smtp"
-sender = "Digest <digest@example.org>"
-
-[smtp]
-host = "127.0.0.1"
-port = {server.port}
-security = "none"
-
-[schedule]
-tick_seconds = 0.5
-
-[[sources]]
-name = "Notes"
-path = "{DEMO_CONFIG.parent / "demo" / "notes"}"
-
-[[subscribers]]
-email = "early@example.org"
-timezone = "Asia/Kolkata"
-at = "07:00"
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
 def test_digest_serve_sends_at_the_send_time_and_stops_on_sigterm(
     tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
-    config = serve_config(tmp_path, smtp_server)
+    config = smtp_demo_config(tmp_path, smtp_server)
+    with config.open("a", encoding="utf-8") as toml:
+        toml.write("\n[schedule]\ntick_seconds = 0.5\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "digest", "serve", "-c", str(config)]
     service = subprocess.Popen(
-        [*command, "--clock-start", "2026-11-27T06:59:57+05:30"],
+        [*command, "--clock-start", "2026-11-27T06:59:57+00:00"],  # 07:00 in London soon
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -261,10 +231,10 @@ def test_digest_serve_sends_at_the_send_time_and_stops_on_sigterm(
         service.send_signal(signal.SIGTERM)
         _, err = service.communicate(timeout=60)
     (message,) = smtp_server.handler.messages
-    assert message["To"] == "early@example.org"
-    assert message["Subject"].startswith("Morning digest: 2 new articles (Fri 27 Nov 2026)")
+    assert message["To"] == "Demo Reader <reader@example.org>"
+    assert message["Subject"] == "Demo digest: 8 new articles (Fri 27 Nov 2026)"
     assert service.returncode == 0, err
-    assert "digest #1 sent to early@example.org (2 articles): 250" in err
+    assert "digest #1 sent to reader@example.org (8 articles): 250" in err
     assert "SIGTERM received" in err and "digest serve stopped" in err
     assert second.returncode == 1
     assert second.stderr.startswith("Error: Another `digest serve` (process ")

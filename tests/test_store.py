@@ -54,14 +54,21 @@ def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
         assert second.applied_migrations() == [name for name, _ in MIGRATIONS]
 
 
-def test_a_store_made_by_the_first_schema_is_migrated(tmp_path: Path) -> None:
-    """Articles, items and deliveries written under migration 0001 survive 0002."""
-    path = tmp_path / "old.sqlite3"
+def older_store(path: Path, migrations: int) -> sqlite3.Connection:
+    """A database with only the first `migrations` applied, open in a transaction."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied TEXT)")
     db.execute("BEGIN")
-    MIGRATIONS[0][1](db)
-    db.execute("INSERT INTO schema_migrations VALUES ('0001_initial', '2026-11-01')")
+    for name, migration in MIGRATIONS[:migrations]:
+        migration(db)
+        db.execute("INSERT INTO schema_migrations VALUES (?, '2026-11-01')", (name,))
+    return db
+
+
+def test_a_store_made_by_the_first_schema_is_migrated(tmp_path: Path) -> None:
+    """Articles, items and deliveries written under migration 0001 survive 0002."""
+    path = tmp_path / "old.sqlite3"
+    db = older_store(path, 1)
     db.execute("INSERT INTO sources (name, kind, location) VALUES ('feed', 'feed', 'x')")
     db.execute(
         "INSERT INTO articles (url, content_hash, title, text, summary, method, first_seen)"
@@ -202,12 +209,7 @@ def test_requeue_leaves_sent_digests_alone(store: Store) -> None:
 
 def test_a_digest_sent_before_the_outbox_existed_is_kept_as_sent(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied TEXT)")
-    db.execute("BEGIN")
-    for name, migration in MIGRATIONS[:2]:
-        migration(db)
-        db.execute("INSERT INTO schema_migrations VALUES (?, '2026-11-01')", (name,))
+    db = older_store(path, 2)
     db.execute(
         "INSERT INTO articles (url, content_hash, title, text, first_seen)"
         " VALUES ('https://e.org/1', 'h', 'Old', 'Text.', ?)",
@@ -307,12 +309,7 @@ def test_subscribers_from_before_subscriptions_get_a_token_and_the_defaults(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "old.sqlite3"
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied TEXT)")
-    db.execute("BEGIN")
-    for name, migration in MIGRATIONS[:3]:
-        migration(db)
-        db.execute("INSERT INTO schema_migrations VALUES (?, '2026-11-01')", (name,))
+    db = older_store(path, 3)
     db.execute(
         "INSERT INTO subscribers (email, name, timezone, created)"
         " VALUES (?, 'R', 'Europe/Berlin', ?)",
