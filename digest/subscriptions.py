@@ -44,6 +44,10 @@ def sync_config_subscribers(config: Config, store: Store, *, now: datetime) -> N
              f"named {name!r}; see `digest sources list`." for name in unknown]
         )  # fmt: skip
     for subscriber in config.subscribers:
+        stored = store.subscriber(subscriber.email)
+        if stored is not None and stored.origin == "config":
+            if replace(stored.subscriber, status=subscriber.status) == subscriber:
+                continue  # unchanged: no write (this runs on every tick of the service)
         store.save_subscriber(subscriber, origin="config", when=now, keep_status=True)
 
 
