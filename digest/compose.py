@@ -43,7 +43,7 @@ class Prepared:
     rendered: RenderedDigest
     article_ids: tuple[int, ...]
     newest_article_id: int
-    unsubscribe_url: str
+    unsubscribe_url: str  # the signed one-click link; empty without [web] public_url
 
 
 def choose_articles(
@@ -85,7 +85,8 @@ def prepare(
     chosen = choose_articles(config, store, subscriber, now=now)
     if not chosen.articles and not empty:
         return None
-    link = tokens.unsubscribe_link(config.web, subscriber.email)
+    holder = tokens.Holder(*store.recipient_keys(subscriber, when=now))
+    link = tokens.link(config.web, "unsubscribe", holder)
     digest = build_digest(
         config,
         store,
@@ -95,6 +96,7 @@ def prepare(
         unsubscribe_url=link,
         omitted=chosen.omitted,
     )
+    digest = replace(digest, preferences_url=tokens.link(config.web, "preferences", holder))
     return Prepared(
         subscriber=subscriber,
         rendered=render_with(config, digest),
@@ -136,6 +138,30 @@ def queue(
         when=now,
         period=period,
         newest_article_id=prepared.newest_article_id,
+    )
+
+
+def queue_notice(
+    config: Config, store: Store, subscriber: Subscriber, rendered: RenderedDigest, *, now: datetime
+) -> int:
+    """Queue a message that is not a digest (a confirmation request). Returns its id."""
+    envelope = Envelope(
+        sender=config.delivery.sender,
+        recipient=subscriber.email,
+        recipient_name=subscriber.name,
+        list_name=config.digest.title,
+        list_id=config.delivery.list_id,
+    )
+    message = build_message(rendered, envelope, now=now)
+    return store.queue_digest(
+        subscriber,
+        envelope_from=envelope.sender_address,
+        subject=rendered.subject,
+        message_id=message.message_id,
+        message=message.data,
+        article_ids=(),
+        when=now,
+        kind="notice",
     )
 
 

@@ -129,10 +129,14 @@ class DeliverySettings:
 
 @dataclass(frozen=True, slots=True)
 class WebSettings:
-    """Links in emails to the subscriber pages."""
+    """The subscriber pages (`digest web`), and the links to them in emails."""
 
     public_url: str = ""  # e.g. "https://digest.example.org"; empty: mailto links only
     secret_env: str = "DIGEST_SECRET_KEY"  # the variable holding the key that signs links
+    host: str = "127.0.0.1"  # where `digest web` listens
+    port: int = 8080
+    signups_per_hour: int = 10  # sign-ups one client may make in an hour...
+    mails_per_address_per_day: int = 3  # ...and confirmation mails one address may get a day
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +338,14 @@ _SENDMAIL_RULES: dict[str, Rule] = {
     "command": _TEXT,
     "timeout": positive(float, "a number of seconds"),
 }
-_WEB_RULES: dict[str, Rule] = {"public_url": web_url, "secret_env": _TEXT}
+_WEB_RULES: dict[str, Rule] = {
+    "public_url": web_url,
+    "secret_env": _TEXT,
+    "host": _TEXT,
+    "port": positive(int, "a port number"),
+    "signups_per_hour": positive(int, "a whole number"),
+    "mails_per_address_per_day": positive(int, "a whole number"),
+}
 _SCHEDULE_RULES: dict[str, Rule] = {
     "collect_minutes": positive(float, "a number of minutes"),
     "tick_seconds": positive(float, "a number of seconds"),

@@ -125,6 +125,7 @@ class Digest:
     group_by: str = "none"  # "none" or "source": how `groups` gathers the items
     omitted: int = 0  # articles left out to keep the email small enough
     unsubscribe_url: str = ""  # where the reader stops these emails
+    preferences_url: str = ""  # where the reader changes when and what they get
 
     @property
     def article_count(self) -> int:

@@ -202,6 +202,17 @@ def template_names(template_dir: Path | None = None) -> list[str]:
     )
 
 
+def packaged_files() -> list[str]:
+    """Every file of the packaged templates (the web pages' static files too), as relative
+    paths."""
+    folder = packaged_templates()
+    return sorted(
+        path.relative_to(folder).as_posix()
+        for path in folder.rglob("*")
+        if path.is_file() and not path.name.startswith(".")
+    )
+
+
 def check_templates(template_dir: Path | None, sample: Digest) -> list[str]:
     """Every problem in the templates, as ``file:line: message``; an empty list if none.
 

@@ -11,13 +11,15 @@ one person is one subscriber however they typed their address.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
 
 from digest.config import Config
 from digest.errors import SubscriptionError
 from digest.models import Subscriber
-from digest.store import Store
+from digest.periods import current_slot
+from digest.store import Store, StoredSubscriber
 from digest.validation import Invalid, normalise_email, send_time, timezone, weekday
 
 
@@ -45,9 +47,13 @@ def sync_config_subscribers(config: Config, store: Store, *, now: datetime) -> N
         )  # fmt: skip
     for subscriber in config.subscribers:
         stored = store.subscriber(subscriber.email)
-        if stored is not None and stored.origin == "config":
-            if replace(stored.subscriber, status=subscriber.status) == subscriber:
-                continue  # unchanged: no write (this runs on every tick of the service)
+        unchanged = (
+            stored is not None
+            and stored.origin == "config"
+            and (replace(stored.subscriber, status=subscriber.status) == subscriber)
+        )
+        if unchanged:
+            continue  # no write: this runs on every tick of the service
         store.save_subscriber(subscriber, origin="config", when=now, keep_status=True)
 
 
@@ -79,6 +85,32 @@ def subscribe(
     Every value is checked first; raises `SubscriptionError` listing each problem, and
     then stores nothing.
     """
+    subscriber = checked_subscriber(
+        config, store, email=email, name=name, zone=zone, at=at, weekly=weekly, sources=sources
+    )
+    stored = store.subscriber(subscriber.email)
+    if stored is not None and stored.origin == "config":
+        subscriber = replace(stored.subscriber, status="active")
+        store.save_subscriber(subscriber, origin="config", when=now)
+    else:
+        store.save_subscriber(subscriber, origin="cli", when=now)
+    return subscriber
+
+
+def checked_subscriber(
+    config: Config,
+    store: Store,
+    *,
+    email: str,
+    name: str = "",
+    zone: str | None = None,
+    at: str = "07:00",
+    weekly: str | None = None,
+    sources: tuple[str, ...] = (),
+    status: str = "active",
+) -> Subscriber:
+    """A subscriber from raw values, each checked; raises `SubscriptionError` listing every
+    problem (the names of the options: --tz, --at, --weekly, --sources)."""
     problems: list[str] = []
     try:
         address = normalise_email(email)
@@ -92,7 +124,7 @@ def subscribe(
     checked_time = send_time(at)
     if isinstance(checked_time, Invalid):
         problems.append(f"--at {checked_time}.")
-    checked_day = weekday(weekly) if weekly is not None else None
+    checked_day = weekday(weekly) if weekly else None
     if isinstance(checked_day, Invalid):
         problems.append(f"--weekly {checked_day}.")
     wanted = tuple(dict.fromkeys(source.strip() for source in sources if source.strip()))
@@ -102,20 +134,79 @@ def subscribe(
             problems.append(f"--sources: no source is named {source!r}; see `digest sources list`.")
     if problems:
         raise SubscriptionError(problems)
-    subscriber = Subscriber(
+    return Subscriber(
         email=address,
-        name=" ".join(name.split()),
+        name=" ".join(name.split())[:200],
         timezone=zone,
         send_at=checked_time,
         weekly_on=checked_day,
         sources=wanted,
+        status=status,
     )
-    stored = store.subscriber(address)
-    origin = stored.origin if stored is not None and stored.origin == "config" else "cli"
-    if origin == "config":
-        subscriber = replace(stored.subscriber, status="active")  # type: ignore[union-attr]
-    store.save_subscriber(subscriber, origin=origin, when=now)
-    return subscriber
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    """What a sign-up from the web page led to: which mail to send, to whom."""
+
+    subscriber: StoredSubscriber
+    mail: str  # "confirm" (a new or pending address), "already" (active), or "" (none)
+
+
+def sign_up(config: Config, store: Store, *, now: datetime, **values: Any) -> SignUp:
+    """Record a sign-up as pending (an active subscriber keeps their subscription).
+
+    Raises `SubscriptionError` for bad values. The page says the same whatever the address's
+    state; the mail tells its owner. No mail is sent beyond ``[web]
+    mails_per_address_per_day``.
+    """
+    wanted = checked_subscriber(config, store, status="pending", **values)
+    known = store.subscriber(wanted.email)
+    if known is None or known.subscriber.status != "active":
+        store.save_subscriber(wanted, origin="web", when=now)
+        mail = "confirm"
+    else:
+        mail = "already"
+    stored = store.subscriber(wanted.email)
+    assert stored is not None  # just saved
+    recent = store.notices_since(wanted.email, now - timedelta(days=1))
+    if recent >= config.web.mails_per_address_per_day:
+        mail = ""
+    return SignUp(stored, mail)
+
+
+def confirm(store: Store, subscriber_id: int, *, now: datetime) -> StoredSubscriber | None:
+    """Make a pending subscriber active (an active one stays so); None for anyone else."""
+    stored = store.subscriber_by_id(subscriber_id)
+    if stored is None or stored.subscriber.status == "unsubscribed":
+        return None
+    if stored.subscriber.status == "pending":
+        store.set_status_by_id(subscriber_id, "active", when=now, confirmed=True)
+    return store.subscriber_by_id(subscriber_id)
+
+
+def update_preferences(
+    config: Config, store: Store, stored: StoredSubscriber, *, now: datetime, **values: Any
+) -> Subscriber:
+    """Change a subscriber's zone, send time, frequency and sources from the preferences page.
+
+    The change applies from the next period: if this period's digest was sent already, the
+    period under the new settings counts as done. Raises `SubscriptionError` for bad values,
+    or for a subscriber the configuration file manages.
+    """
+    if stored.origin == "config":
+        raise SubscriptionError(
+            "This subscription is set in the configuration file; ask its operator to change it."
+        )
+    old = stored.subscriber
+    new = checked_subscriber(
+        config, store, email=old.email, name=old.name, status=old.status, **values
+    )
+    store.save_subscriber(new, origin=stored.origin, when=now)
+    before, after = current_slot(old, now), current_slot(new, now)
+    if after.period != before.period and store.period_decided(old.email, before.period):
+        store.decide_period(old.email, after.period, status="skipped", when=now)
+    return new
 
 
 def unsubscribe(store: Store, email: str, *, now: datetime) -> str:

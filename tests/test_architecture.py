@@ -54,7 +54,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     # subscriptions and periods, one subscriber's digest
     "periods": {"models"},
-    "subscriptions": {"errors", "models", "config", "store", "validation"},
+    "subscriptions": {"errors", "models", "config", "store", "validation", "periods"},
     "compose": {
         "errors", "models", "config", "summarize", "render", "message", "tokens", "samples",
         "store",
@@ -64,6 +64,11 @@ ALLOWED: dict[str, set[str]] = {
         "compose", "tokens", "outbox", "background", "store", "periods", "subscriptions",
     },
     "lockfile": {"errors"},
+    # the subscriber pages: HTTP in, subscriptions and notices out
+    "web": {
+        "errors", "models", "config", "render", "tokens", "subscriptions", "compose", "outbox",
+        "store",
+    },
     "scheduler": {"config", "pipeline", "collection", "lockfile", "store", "errors"},
     "__init__": set(),
     "__main__": {"cli"},

@@ -22,9 +22,16 @@ def invoke(*args: str) -> tuple[int, str]:
 
 def test_init_copies_every_default_template(tmp_path: Path) -> None:
     code, output = invoke("templates", "init", str(tmp_path / "mine"))
-    assert code == 0 and output.startswith("Copied 5 templates to ")
-    names = sorted(p.name for p in (tmp_path / "mine").iterdir())
-    assert names == ["base.html", "base.txt", "digest.html", "digest.txt", "subject.txt"]
+    copied = sorted(
+        p.relative_to(tmp_path / "mine").as_posix()
+        for p in (tmp_path / "mine").rglob("*")
+        if p.is_file()
+    )
+    assert code == 0 and output.startswith(f"Copied {len(copied)} files to ")
+    assert [name for name in copied if "/" not in name] == [
+        "base.html", "base.txt", "digest.html", "digest.txt", "subject.txt",
+    ]  # fmt: skip
+    assert "web/subscribe.html" in copied and "web/static/style.css" in copied
     code, output = invoke("templates", "init", str(tmp_path / "mine"))
     assert code == 2 and "pass --force to overwrite them" in output
     assert invoke("templates", "init", str(tmp_path / "mine"), "--force")[0] == 0

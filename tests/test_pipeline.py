@@ -16,7 +16,7 @@ from digest.models import Source, SourceKind, Subscriber
 from digest.pipeline import run_once
 from digest.prepare import content_hash
 from digest.store import Store
-from digest.tokens import read_unsubscribe_token
+from digest.tokens import Holder, read_token
 
 from .conftest import DATA, DEMO_CONFIG, HttpServer, Route
 
@@ -201,9 +201,15 @@ def test_a_public_url_puts_a_signed_one_click_link_in_header_and_footer(
     eml = message_from_bytes(delivery.files[0].read_bytes(), policy=policy.default)
     link = read_link(eml["List-Unsubscribe"])
     assert link.startswith("https://digest.example.org/unsubscribe/")
-    assert read_unsubscribe_token("x" * 32, link.rsplit("/", 1)[1]) == "reader@example.org"
+    with Store(config.database) as store:
+        reader = store.subscriber("reader@example.org")
+    assert reader is not None
+    holder = Holder(reader.id, reader.token)
+    assert read_token("x" * 32, "unsubscribe", link.rsplit("/", 1)[1]) == holder
     assert eml["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert f'href="{link}"' in delivery.files[1].read_text(encoding="utf-8")
+    html = delivery.files[1].read_text(encoding="utf-8")
+    assert f'href="{link}"' in html
+    assert f'href="https://digest.example.org/preferences/{reader.id}/' in html
 
 
 def read_link(header: str) -> str:

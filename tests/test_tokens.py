@@ -1,39 +1,63 @@
-"""Tests for digest.tokens: signed unsubscribe links."""
+"""Tests for digest.tokens: signed, expiring links bound to one subscriber and one purpose."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from digest.config import WebSettings
 from digest.errors import ConfigError
-from digest.tokens import read_unsubscribe_token, unsubscribe_link, unsubscribe_token
+from digest.tokens import Holder, link, make_token, read_token
 
 KEY = "k" * 32
+ANN = Holder(7, "a" * 32)
 
 
-def test_a_token_names_its_address_and_nothing_else() -> None:
-    token = unsubscribe_token(KEY, "ann@example.org")
-    assert read_unsubscribe_token(KEY, token) == "ann@example.org"
-    assert unsubscribe_token(KEY, "bob@example.org") != token
+def test_a_token_names_its_holder() -> None:
+    token = make_token(KEY, "preferences", ANN)
+    assert read_token(KEY, "preferences", token) == ANN
+    assert make_token(KEY, "preferences", Holder(8, "b" * 32)) != token
 
 
-def test_tampered_or_foreign_tokens_are_refused() -> None:
-    token = unsubscribe_token(KEY, "ann@example.org")
-    assert read_unsubscribe_token("other-key-" * 4, token) is None
-    assert read_unsubscribe_token(KEY, token[:-2] + ("AA" if token[-2:] != "AA" else "BB")) is None
-    assert read_unsubscribe_token(KEY, "not-a-token") is None
+def test_tampered_foreign_and_misused_tokens_are_refused() -> None:
+    token = make_token(KEY, "unsubscribe", ANN)
+    assert read_token("another-key-" * 3, "unsubscribe", token) is None
+    flipped = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    assert read_token(KEY, "unsubscribe", flipped) is None
+    assert read_token(KEY, "preferences", token) is None  # made for another purpose
+    assert read_token(KEY, "unsubscribe", "not-a-token") is None
 
 
-def test_link_needs_a_public_url_and_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert unsubscribe_link(WebSettings(), "ann@example.org") == ""
+@pytest.mark.parametrize(
+    ("purpose", "age", "valid"),
+    [
+        ("confirm", timedelta(days=1), True),
+        ("confirm", timedelta(days=3), False),
+        ("preferences", timedelta(days=89), True),
+        ("preferences", timedelta(days=91), False),
+        ("unsubscribe", timedelta(days=399), True),
+        ("unsubscribe", timedelta(days=401), False),
+    ],
+)
+def test_tokens_expire(purpose: str, age: timedelta, valid: bool) -> None:
+    token = make_token(KEY, purpose, ANN, made=datetime.now(UTC) - age)
+    assert (read_token(KEY, purpose, token) == ANN) is valid
+
+
+def test_links_need_a_base_url_and_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert link(WebSettings(), "unsubscribe", ANN) == ""
     settings = WebSettings(public_url="https://digest.example.org")
     monkeypatch.delenv("DIGEST_SECRET_KEY", raising=False)
-    with pytest.raises(ConfigError, match="DIGEST_SECRET_KEY holding the key is unset"):
-        unsubscribe_link(settings, "ann@example.org")
+    with pytest.raises(ConfigError, match=r"DIGEST_SECRET_KEY .* which is unset"):
+        link(settings, "unsubscribe", ANN)
     monkeypatch.setenv("DIGEST_SECRET_KEY", "short")
     with pytest.raises(ConfigError, match="too short"):
-        unsubscribe_link(settings, "ann@example.org")
+        link(settings, "unsubscribe", ANN)
     monkeypatch.setenv("DIGEST_SECRET_KEY", KEY)
-    link = unsubscribe_link(settings, "ann@example.org")
-    assert link.startswith("https://digest.example.org/unsubscribe/")
-    assert read_unsubscribe_token(KEY, link.rsplit("/", 1)[1]) == "ann@example.org"
+    made = link(settings, "unsubscribe", ANN)
+    assert made.startswith("https://digest.example.org/unsubscribe/7/")
+    assert read_token(KEY, "unsubscribe", made.rsplit("/", 1)[1]) == ANN
+    assert link(settings, "confirm", ANN, base="http://127.0.0.1:8080/").startswith(
+        "http://127.0.0.1:8080/confirm/7/"
+    )

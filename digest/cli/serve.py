@@ -1,4 +1,5 @@
-"""``digest serve``: the long-running service, logging for journald or a terminal."""
+"""``digest serve`` and ``digest web``: the long-running services, logging for journald or a
+terminal."""
 
 from __future__ import annotations
 
@@ -41,13 +42,55 @@ class JournalFormatter(logging.Formatter):
     type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
     help="Run as if the clock read this (with its UTC offset) at start; for trying a schedule out.",
 )
-def serve(config_path: Path | None, clock_start: datetime | None) -> None:
+@click.option("--web", "with_web", is_flag=True, help="Serve the subscriber pages too.")
+def serve(config_path: Path | None, clock_start: datetime | None, with_web: bool) -> None:
     """Run the service: collect every few minutes, and send each subscriber's digest at
     their send time in their time zone. Stops cleanly on SIGTERM or Ctrl-C."""
     config = load_config(config_path)
     from digest import outbox, scheduler
 
     _log_for_service()
+    stop = _stop_on_signals()
+    clock = outbox.clock_from(clock_start) if clock_start is not None else None
+    pages = None
+    if with_web:
+        from digest.web import WebServer
+
+        pages = WebServer(config)
+        threading.Thread(target=pages.run, name="digest-web", daemon=True).start()
+        logging.getLogger("digest.serve").info("subscriber pages on %s", pages.url)
+    try:
+        scheduler.serve(config, stop=stop, clock=clock)
+    finally:
+        if pages is not None:
+            pages.close()
+
+
+@cli.command()
+@config_option
+@click.option("--host", help="Listen on this address (default: [web] host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: [web] port, 8080).")
+def web(config_path: Path | None, host: str | None, port: int | None) -> None:
+    """Serve the subscriber pages: sign-up with confirmation by email, preferences and
+    one-click unsubscribe. Stops on SIGTERM or Ctrl-C."""
+    config = load_config(config_path)
+    from digest.web import WebServer
+
+    _log_for_service()
+    pages = WebServer(config, host=host, port=port)
+    stop = _stop_on_signals()
+
+    def close_when_stopped() -> None:
+        stop.wait()
+        pages.close()
+
+    threading.Thread(target=close_when_stopped, daemon=True).start()
+    logging.getLogger("digest.serve").info("subscriber pages on %s", pages.url)
+    pages.run()
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT, each logged."""
     stop = threading.Event()
 
     def request_stop(number: int, _: FrameType | None) -> None:
@@ -56,8 +99,7 @@ def serve(config_path: Path | None, clock_start: datetime | None) -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    clock = outbox.clock_from(clock_start) if clock_start is not None else None
-    scheduler.serve(config, stop=stop, clock=clock)
+    return stop
 
 
 def _log_for_service() -> None:

@@ -27,13 +27,13 @@ def templates() -> None:
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite templates already in the folder.")
 def init_templates(config_path: Path | None, folder: Path | None, force: bool) -> None:
-    """Copy the default templates into FOLDER (default: the configured templates folder,
-    else ./digest-templates) for editing."""
-    from digest.render import packaged_templates, template_names
+    """Copy the default templates (the digest's, and the subscriber pages' in web/) into
+    FOLDER (default: the configured templates folder, else ./digest-templates) for editing."""
+    from digest.render import packaged_files, packaged_templates
 
     config = optional_config(config_path)
     target = folder or config.digest.templates or Path("digest-templates")
-    names = template_names(None)
+    names = packaged_files()
     existing = [name for name in names if (target / name).exists()]
     if existing and not force:
         raise ConfigError(
@@ -45,7 +45,7 @@ def init_templates(config_path: Path | None, folder: Path | None, force: bool) -
             shutil.copyfile(packaged_templates() / name, target / name)
     except OSError as exc:
         raise ConfigError(f"Cannot write the templates to {target}: {exc.strerror}.") from exc
-    click.echo(f"Copied {plural(len(names), 'template')} to {target}.")
+    click.echo(f"Copied {plural(len(names), 'file')} to {target}.")
     if config.digest.templates is None or config.digest.templates.resolve() != target.resolve():
         click.echo(f'Use them with  [digest] templates = "{target.resolve()}"  in the config.')
 

@@ -62,7 +62,7 @@ class DeliveriesStore(ArticlesStore):
         """How many digests were sent (to `email`, or to anyone)."""
         count = self._scalar(
             """SELECT count(*) FROM digests
-               WHERE status = 'sent' AND (? IS NULL OR recipient = ?)""",
+               WHERE status = 'sent' AND kind = 'digest' AND (? IS NULL OR recipient = ?)""",
             (email, email),
         )
         return int(count)

@@ -206,9 +206,23 @@ def _v4_subscriptions(db: sqlite3.Connection) -> None:
     )
 
 
+def _v5_notices(db: sqlite3.Connection) -> None:
+    """The outbox also carries notices (a sign-up's confirmation request): messages that are
+    not digests, hold no articles, and are not anybody's previous digest."""
+    _execute_script(
+        db,
+        """
+        ALTER TABLE digests ADD COLUMN kind TEXT NOT NULL DEFAULT 'digest'
+            CHECK (kind IN ('digest', 'notice'));
+        ALTER TABLE subscribers ADD COLUMN confirmed TEXT
+        """,
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_initial", _v1_initial),
     ("0002_collection", _v2_collection),
     ("0003_outbox", _v3_outbox),
     ("0004_subscriptions", _v4_subscriptions),
+    ("0005_notices", _v5_notices),
 )

@@ -68,12 +68,14 @@ class OutboxStore(StoreCore):
         when: datetime,
         period: str | None = None,
         newest_article_id: int | None = None,
+        kind: str = "digest",
     ) -> int:
         """Queue one rendered digest with the articles it holds, in one transaction.
 
         With `period`, the digest is that period's for the subscriber; raises `PeriodTaken`
         (and queues nothing) when the period already has one. `newest_article_id` is the
-        newest article stored when the digest was made. Returns the row's id.
+        newest article stored when the digest was made; `kind` is ``notice`` for a message
+        that is not a digest (a confirmation request). Returns the row's id.
         """
         article_ids = list(article_ids)
         now = stamp(when)
@@ -82,8 +84,8 @@ class OutboxStore(StoreCore):
             cursor = db.execute(
                 """INSERT INTO digests (subscriber_id, recipient, envelope_from, subject,
                        message_id, message, article_count, status, created, queued,
-                       next_attempt, newest_article_id)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)""",
+                       next_attempt, newest_article_id, kind)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)""",
                 (
                     subscriber_id,
                     subscriber.email,
@@ -96,6 +98,7 @@ class OutboxStore(StoreCore):
                     now,
                     now,
                     newest_article_id,
+                    kind,
                 ),
             )
             digest_id = int(cursor.lastrowid or 0)

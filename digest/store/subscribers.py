@@ -31,6 +31,7 @@ class PeriodTaken(StoreError):
 class StoredSubscriber:
     """A subscriber as the store knows them."""
 
+    id: int
     subscriber: Subscriber
     origin: str
     created: datetime
@@ -78,22 +79,74 @@ class SubscribersStore(StoreCore):
         rows = self._subscriber_rows("subscribers.email = ?", (email,))
         return rows[0] if rows else None
 
+    def subscriber_by_id(self, subscriber_id: int) -> StoredSubscriber | None:
+        """The subscriber (or one-off recipient) with this id, if there is one."""
+        rows = self._subscriber_rows("subscribers.id = ?", (subscriber_id,), one_off=True)
+        return rows[0] if rows else None
+
+    def recipient_keys(self, subscriber: Subscriber, *, when: datetime) -> tuple[int, str]:
+        """(id, nonce) of an address, kept as a one-off recipient when it is not known."""
+        with self._transaction() as db:
+            db.execute(
+                """INSERT INTO subscribers (email, name, timezone, origin, token, created,
+                       updated)
+                   VALUES (?, ?, ?, 'one-off', ?, ?, ?) ON CONFLICT (email) DO NOTHING""",
+                (
+                    subscriber.email,
+                    subscriber.name,
+                    subscriber.timezone,
+                    secrets.token_hex(16),
+                    stamp(when),
+                    stamp(when),
+                ),
+            )
+            row = db.execute(
+                "SELECT id, token FROM subscribers WHERE email = ?", (subscriber.email,)
+            ).fetchone()
+        return int(row["id"]), str(row["token"])
+
+    def set_status_by_id(
+        self, subscriber_id: int, status: str, *, when: datetime, confirmed: bool = False
+    ) -> None:
+        """Change the status of the subscriber with this id (recording a confirmation)."""
+        with self._transaction() as db:
+            db.execute(
+                """UPDATE subscribers SET status = ?, updated = ?,
+                       confirmed = CASE WHEN ? THEN ? ELSE confirmed END
+                   WHERE id = ?""",
+                (status, stamp(when), confirmed, stamp(when), subscriber_id),
+            )
+
+    def notices_since(self, email: str, since: datetime) -> int:
+        """How many notices (confirmation requests) were queued to `email` since `since`."""
+        count = self._scalar(
+            """SELECT count(*) FROM digests
+               WHERE recipient = ? AND kind = 'notice' AND created >= ?""",
+            (email, stamp(since)),
+        )
+        return int(count or 0)
+
     def subscribers(self, *, status: str | None = None) -> list[StoredSubscriber]:
         """Every subscriber (with `status`, when given), by address."""
         if status is None:
             return self._subscriber_rows("1", ())
         return self._subscriber_rows("subscribers.status = ?", (status,))
 
-    def _subscriber_rows(self, where: str, arguments: tuple[object, ...]) -> list[StoredSubscriber]:
+    def _subscriber_rows(
+        self, where: str, arguments: tuple[object, ...], *, one_off: bool = False
+    ) -> list[StoredSubscriber]:
+        origins = (*ORIGINS, "one-off") if one_off else ORIGINS
+        marks = ", ".join("?" for _ in origins)
         rows = self._read(
             f"""SELECT subscribers.*, (
                     SELECT max(digests.created) FROM digests
                     WHERE digests.subscriber_id = subscribers.id AND digests.status != 'failed'
+                        AND digests.kind = 'digest'
                 ) AS last_digest
                 FROM subscribers
-                WHERE origin IN ({_ORIGIN_MARKS}) AND {where}
+                WHERE origin IN ({marks}) AND {where}
                 ORDER BY email""",
-            (*ORIGINS, *arguments),
+            (*origins, *arguments),
         )
         return [_stored_subscriber(row) for row in rows]
 
@@ -102,7 +155,8 @@ class SubscribersStore(StoreCore):
         article stored then (None for digests made before that was recorded)."""
         row = self._read_one(
             """SELECT created, newest_article_id FROM digests
-               WHERE recipient = ? AND status != 'failed' ORDER BY id DESC LIMIT 1""",
+               WHERE recipient = ? AND status != 'failed' AND kind = 'digest'
+               ORDER BY id DESC LIMIT 1""",
             (email,),
         )
         if row is None:
@@ -179,6 +233,7 @@ def _stored_subscriber(row: sqlite3.Row) -> StoredSubscriber:
     created = parse_time(row["created"])
     assert created is not None  # NOT NULL
     return StoredSubscriber(
+        id=int(row["id"]),
         subscriber=Subscriber(
             email=str(row["email"]),
             name=str(row["name"]),

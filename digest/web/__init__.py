@@ -1,0 +1,113 @@
+"""The subscriber pages: sign up (with double opt-in), confirm, preferences, unsubscribe.
+
+A Flask application, served by waitress (`WebServer`), bound to ``[web] host`` (127.0.0.1
+by default). Its templates are ``templates/web/*.html`` and ``templates/web/static/*``,
+overridden file by file by the configured templates folder like the digest's, and its
+mails (``confirm_mail.*``, ``already_mail.*``) too.
+
+Security:
+
+- every link to a subscriber's page carries a signed, expiring token bound to that
+  subscriber and that purpose (`digest.tokens`); anything else gets a plain page saying
+  the link is not valid, and changes nothing;
+- forms carry a CSRF token (Flask-WTF), except the two a signed link alone authorises:
+  confirming and unsubscribing, which must work without cookies (RFC 8058);
+- a strict Content-Security-Policy (nothing inline, nothing from elsewhere), no referrer
+  (links carry tokens), no caching of pages that show a token, and no framing;
+- sign-ups are limited per client and confirmation mails per address, and the page after
+  a sign-up is the same whatever the address's state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import jinja2
+from flask import Flask, Response
+from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
+
+from digest.config import Config
+from digest.render import packaged_templates
+from digest.tokens import secret_key
+from digest.web.limits import RateLimit
+from digest.web.views import pages
+
+__all__ = ["WebServer", "create_app"]
+
+Clock = Callable[[], datetime]
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def create_app(config: Config, *, clock: Clock | None = None) -> Flask:
+    """The application for `config`. Raises `ConfigError` when the signing key is missing."""
+    key = secret_key(config.web)
+    app = Flask(__name__, static_folder=None, template_folder=None)
+    folders = [
+        *([config.digest.templates] if config.digest.templates else []),
+        packaged_templates(),
+    ]
+    app.jinja_loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f)) for f in folders])
+    app.config.update(
+        # Flask's own key (sessions, CSRF) is derived from the link key, never equal to it.
+        SECRET_KEY=hmac.new(key.encode(), b"digest.web.session", hashlib.sha256).hexdigest(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=config.web.public_url.startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=None,  # the session lasts as long as the browser's
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.extensions["digest"] = {
+        "config": config,
+        "key": key,
+        "clock": clock or (lambda: datetime.now(UTC)),
+        "signups": RateLimit(config.web.signups_per_hour, period=3600.0),
+        "static": [folder / "web" / "static" for folder in folders],
+    }
+    csrf = CSRFProtect(app)
+    app.register_blueprint(pages)
+    for view in ("pages.confirm", "pages.unsubscribe"):
+        csrf.exempt(app.view_functions[view])
+    app.after_request(_security_headers)
+    return app
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+class WebServer:
+    """The pages served by waitress on ``[web] host`` and ``port`` (or those given)."""
+
+    def __init__(self, config: Config, *, host: str | None = None, port: int | None = None):
+        import waitress.server  # type: ignore[import-untyped]
+
+        self._server = waitress.server.create_server(
+            create_app(config),
+            host=host or config.web.host,
+            port=config.web.port if port is None else port,
+            ident="digest",
+        )
+        self.port = int(self._server.effective_port)
+        self.url = f"http://{host or config.web.host}:{self.port}"
+
+    def run(self) -> None:
+        """Serve until `close` is called (from another thread or a signal handler)."""
+        # closing the server ends its loop with one of these
+        with contextlib.suppress(OSError, ValueError):
+            self._server.run()
+
+    def close(self) -> None:
+        self._server.close()
