@@ -45,6 +45,8 @@ def serve(config: Config, *, stop: threading.Event, clock: Clock | None = None) 
     holds the data folder."""
     now = clock or (lambda: datetime.now(UTC))
     with ServiceLock(config.data_dir / "serve.lock"):
+        with Store(config.database):
+            pass  # create or migrate it now, before two jobs open it at once
         scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers=2)},

@@ -190,9 +190,10 @@ def update_preferences(
 ) -> Subscriber:
     """Change a subscriber's zone, send time, frequency and sources from the preferences page.
 
-    The change applies from the next period: if this period's digest was sent already, the
-    period under the new settings counts as done. Raises `SubscriptionError` for bad values,
-    or for a subscriber the configuration file manages.
+    The change applies from the next period: when this period's digest went already and the
+    new settings put the subscriber in a period whose send time has passed (another zone's
+    day), that period counts as done rather than sending a second digest at once. Raises
+    `SubscriptionError` for bad values, or for a subscriber the configuration file manages.
     """
     if stored.origin == "config":
         raise SubscriptionError(
@@ -204,7 +205,8 @@ def update_preferences(
     )
     store.save_subscriber(new, origin=stored.origin, when=now)
     before, after = current_slot(old, now), current_slot(new, now)
-    if after.period != before.period and store.period_decided(old.email, before.period):
+    moved = after.period != before.period and after.due <= now
+    if moved and store.period_decided(old.email, before.period):
         store.decide_period(old.email, after.period, status="skipped", when=now)
     return new
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from digest import config as config_module
@@ -27,7 +28,7 @@ from digest.lockfile import ServiceLock
 from digest.pipeline import run_once, send_due
 from digest.store import Store
 
-from .conftest import DEMO_CONFIG, ROOT, SmtpServer
+from .conftest import DEMO_CONFIG, ROOT, SmtpServer, free_port
 from .test_cli import smtp_demo_config
 
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Auckland")
@@ -213,13 +214,15 @@ def test_the_service_lock_admits_one_holder(tmp_path: Path) -> None:
 def test_digest_serve_sends_at_the_send_time_and_stops_on_sigterm(
     tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
+    """With the subscriber pages served beside it (--web)."""
     config = smtp_demo_config(tmp_path, smtp_server)
+    port = free_port()
     with config.open("a", encoding="utf-8") as toml:
-        toml.write("\n[schedule]\ntick_seconds = 0.5\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        toml.write(f"\n[schedule]\ntick_seconds = 0.5\n\n[web]\nport = {port}\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DIGEST_SECRET_KEY": "k" * 32}
     command = [sys.executable, "-m", "digest", "serve", "-c", str(config)]
     service = subprocess.Popen(
-        [*command, "--clock-start", "2026-11-27T06:59:57+00:00"],  # 07:00 in London soon
+        [*command, "--web", "--clock-start", "2026-11-27T06:59:57+00:00"],  # 07:00 London
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -227,6 +230,7 @@ def test_digest_serve_sends_at_the_send_time_and_stops_on_sigterm(
         while not smtp_server.handler.messages and time.monotonic() < deadline:
             time.sleep(0.05)
         second = subprocess.run([*command], env=env, capture_output=True, text=True, timeout=60)
+        page = httpx.get(f"http://127.0.0.1:{port}/subscribe")
     finally:
         service.send_signal(signal.SIGTERM)
         _, err = service.communicate(timeout=60)
@@ -236,5 +240,6 @@ def test_digest_serve_sends_at_the_send_time_and_stops_on_sigterm(
     assert service.returncode == 0, err
     assert "digest #1 sent to reader@example.org (8 articles): 250" in err
     assert "SIGTERM received" in err and "digest serve stopped" in err
+    assert page.status_code == 200 and "Subscribe to Demo digest" in page.text
     assert second.returncode == 1
     assert second.stderr.startswith("Error: Another `digest serve` (process ")

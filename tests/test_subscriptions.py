@@ -15,7 +15,14 @@ from digest.config import Config
 from digest.errors import SubscriptionError
 from digest.models import Article, CollectedArticle, Source, SourceKind, Subscriber
 from digest.store import Store
-from digest.subscriptions import active_subscribers, subscribe, unsubscribe
+from digest.subscriptions import (
+    active_subscribers,
+    confirm,
+    sign_up,
+    subscribe,
+    unsubscribe,
+    update_preferences,
+)
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 
@@ -179,3 +186,54 @@ def test_sources_added_on_the_command_line_may_be_chosen(config: Config, store: 
     store.add_source(Source("Extra", SourceKind.FEED, "https://extra.example/feed", origin="cli"))
     bob = subscribe(config, store, email="bob@example.org", sources=("Extra",), now=NOW)
     assert bob.sources == ("Extra",)
+
+
+def test_a_web_sign_up_is_pending_until_confirmed(config: Config, store: Store) -> None:
+    outcome = sign_up(config, store, now=NOW, email="New@Example.org", zone="UTC")
+    assert (outcome.mail, outcome.subscriber.subscriber.status) == ("confirm", "pending")
+    assert "new@example.org" not in emails(active_subscribers(config, store, now=NOW))
+    confirmed = confirm(store, outcome.subscriber.id, now=NOW)
+    assert confirmed is not None and confirmed.subscriber.status == "active"
+    again = sign_up(config, store, now=NOW, email="new@example.org")
+    assert (again.mail, again.subscriber.subscriber.status) == ("already", "active")
+    unsubscribe(store, "new@example.org", now=NOW)
+    assert confirm(store, outcome.subscriber.id, now=NOW) is None  # an old link resubscribes no one
+
+
+def test_new_preferences_apply_from_the_next_period(config: Config, store: Store) -> None:
+    """After today's 07:00 digest in Berlin, a move east waits for 07:00 there; a move west
+    into a day whose send time has passed does not bring a second digest at once."""
+    outcome = sign_up(config, store, now=NOW, email="pat@example.org", zone="Europe/Berlin")
+    confirm(store, outcome.subscriber.id, now=NOW)
+    store.decide_period("pat@example.org", "2026-11-26", status="queued", when=NOW)
+    stored = store.subscriber("pat@example.org")
+    assert stored is not None
+    later = NOW.replace(hour=12)  # 13:00 in Berlin; 01:00 on the 27th in Auckland
+    east = update_preferences(config, store, stored, now=later, zone="Pacific/Auckland")
+    assert east.timezone == "Pacific/Auckland"
+    assert store.periods("pat@example.org") == [("2026-11-26", "queued")]  # 07:00 is ahead
+    evening = NOW.replace(hour=20)  # 21:00 in Berlin; 10:00 on the 26th in Honolulu
+    west = update_preferences(config, store, stored, now=evening, zone="Pacific/Honolulu")
+    assert west.timezone == "Pacific/Honolulu"
+    assert store.periods("pat@example.org") == [("2026-11-26", "queued")]  # the same day
+
+
+def test_a_move_into_a_day_already_past_its_send_time_waits(config: Config, store: Store) -> None:
+    outcome = sign_up(config, store, now=NOW, email="kim@example.org", zone="Asia/Tokyo")
+    confirm(store, outcome.subscriber.id, now=NOW)
+    store.decide_period("kim@example.org", "2026-11-27", status="queued", when=NOW)
+    stored = store.subscriber("kim@example.org")
+    assert stored is not None
+    late = datetime(2026, 11, 26, 23, 30, tzinfo=UTC)  # 08:30 on the 27th in Tokyo
+    update_preferences(config, store, stored, now=late, zone="Europe/London")  # 23:30 on the 26th
+    assert ("2026-11-26", "skipped") in store.periods("kim@example.org")
+
+
+def test_subscribers_from_the_file_change_preferences_in_the_file(
+    config: Config, store: Store
+) -> None:
+    active_subscribers(config, store, now=NOW)
+    stored = store.subscriber("ann@example.org")
+    assert stored is not None
+    with pytest.raises(SubscriptionError, match="configuration file"):
+        update_preferences(config, store, stored, now=NOW, zone="UTC")

@@ -32,6 +32,7 @@ from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
 
 from digest.config import Config
 from digest.render import packaged_templates
+from digest.store import Store
 from digest.tokens import secret_key
 from digest.web.limits import RateLimit
 from digest.web.views import pages
@@ -49,6 +50,8 @@ CONTENT_SECURITY_POLICY = (
 def create_app(config: Config, *, clock: Clock | None = None) -> Flask:
     """The application for `config`. Raises `ConfigError` when the signing key is missing."""
     key = secret_key(config.web)
+    with Store(config.database):
+        pass  # create or migrate it now, before requests open it at once
     app = Flask(__name__, static_folder=None, template_folder=None)
     folders = [
         *([config.digest.templates] if config.digest.templates else []),
