@@ -118,24 +118,14 @@ def queue(
 
     Raises `PeriodTaken` when that period already has its digest.
     """
-    subscriber = prepared.subscriber
-    envelope = Envelope(
-        sender=config.delivery.sender,
-        recipient=subscriber.email,
-        recipient_name=subscriber.name,
-        list_name=config.digest.title,
-        list_id=config.delivery.list_id,
+    return _queue_message(
+        config,
+        store,
+        prepared.subscriber,
+        prepared.rendered,
+        now=now,
         unsubscribe_url=prepared.unsubscribe_url,
-    )
-    message = build_message(prepared.rendered, envelope, now=now)
-    return store.queue_digest(
-        subscriber,
-        envelope_from=envelope.sender_address,
-        subject=prepared.rendered.subject,
-        message_id=message.message_id,
-        message=message.data,
         article_ids=prepared.article_ids,
-        when=now,
         period=period,
         newest_article_id=prepared.newest_article_id,
     )
@@ -145,12 +135,29 @@ def queue_notice(
     config: Config, store: Store, subscriber: Subscriber, rendered: RenderedDigest, *, now: datetime
 ) -> int:
     """Queue a message that is not a digest (a confirmation request). Returns its id."""
+    return _queue_message(config, store, subscriber, rendered, now=now, kind="notice")
+
+
+def _queue_message(
+    config: Config,
+    store: Store,
+    subscriber: Subscriber,
+    rendered: RenderedDigest,
+    *,
+    now: datetime,
+    unsubscribe_url: str = "",
+    article_ids: tuple[int, ...] = (),
+    period: str | None = None,
+    newest_article_id: int | None = None,
+    kind: str = "digest",
+) -> int:
     envelope = Envelope(
         sender=config.delivery.sender,
         recipient=subscriber.email,
         recipient_name=subscriber.name,
         list_name=config.digest.title,
         list_id=config.delivery.list_id,
+        unsubscribe_url=unsubscribe_url,
     )
     message = build_message(rendered, envelope, now=now)
     return store.queue_digest(
@@ -159,9 +166,11 @@ def queue_notice(
         subject=rendered.subject,
         message_id=message.message_id,
         message=message.data,
-        article_ids=(),
+        article_ids=article_ids,
         when=now,
-        kind="notice",
+        period=period,
+        newest_article_id=newest_article_id,
+        kind=kind,
     )
 
 

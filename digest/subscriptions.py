@@ -68,26 +68,14 @@ def find_subscriber(config: Config, store: Store, email: str, *, now: datetime) 
     raise SubscriptionError(f"{address} {state}; see `digest subscribers`.")
 
 
-def subscribe(
-    config: Config,
-    store: Store,
-    *,
-    email: str,
-    name: str = "",
-    zone: str | None = None,
-    at: str = "07:00",
-    weekly: str | None = None,
-    sources: tuple[str, ...] = (),
-    now: datetime,
-) -> Subscriber:
-    """Add (or update, or resubscribe) an active subscriber from the command line.
+def subscribe(config: Config, store: Store, *, now: datetime, **values: Any) -> Subscriber:
+    """Add (or update, or resubscribe) an active subscriber from the command line; `values`
+    are those `checked_subscriber` takes.
 
     Every value is checked first; raises `SubscriptionError` listing each problem, and
     then stores nothing.
     """
-    subscriber = checked_subscriber(
-        config, store, email=email, name=name, zone=zone, at=at, weekly=weekly, sources=sources
-    )
+    subscriber = checked_subscriber(config, store, **values)
     stored = store.subscriber(subscriber.email)
     if stored is not None and stored.origin == "config":
         subscriber = replace(stored.subscriber, status="active")

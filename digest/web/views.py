@@ -7,7 +7,9 @@ changes nothing.
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ from digest.outbox import Sender
 from digest.store import Store, StoredSubscriber
 
 pages = Blueprint("pages", __name__)
+
+LinkedView = Callable[[Store, StoredSubscriber], ResponseReturnValue]
 
 _ZONES = sorted(zone for zone in available_timezones() if "/" in zone or zone == "UTC")
 
@@ -89,61 +93,62 @@ def subscribe() -> ResponseReturnValue:
     return render_template("web/check_inbox.html")
 
 
+def _signed_link(purpose: str) -> Callable[[LinkedView], Callable[[int, str], ResponseReturnValue]]:
+    """A view reached by a signed link for `purpose`: it gets the store and the subscriber
+    the link names, and never runs for an invalid link (which gets a plain page)."""
+
+    def decorate(view: LinkedView) -> Callable[[int, str], ResponseReturnValue]:
+        @functools.wraps(view)
+        def checked(subscriber_id: int, token: str) -> ResponseReturnValue:
+            with Store(_config().database) as store:
+                stored = _holder(purpose, subscriber_id, token, store)
+                if stored is None:
+                    return _invalid()
+                return view(store, stored)
+
+        return checked
+
+    return decorate
+
+
 @pages.route("/confirm/<int:subscriber_id>/<token>", methods=["GET", "POST"])
-def confirm(subscriber_id: int, token: str) -> ResponseReturnValue:
-    config = _config()
-    with Store(config.database) as store:
-        stored = _holder("confirm", subscriber_id, token, store)
-        if stored is None:
-            return _invalid()
-        if request.method == "GET":
-            return render_template("web/confirm.html", subscriber=stored.subscriber)
-        confirmed = subscriptions.confirm(store, stored.id, now=_now())
-        if confirmed is None:
-            return _invalid()
-        holder = tokens.Holder(confirmed.id, confirmed.token)
-        preferences = tokens.link(config.web, "preferences", holder, base=_base())
+@_signed_link("confirm")
+def confirm(store: Store, stored: StoredSubscriber) -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_template("web/confirm.html", subscriber=stored.subscriber)
+    confirmed = subscriptions.confirm(store, stored.id, now=_now())
+    if confirmed is None:
+        return _invalid()
+    holder = tokens.Holder(confirmed.id, confirmed.token)
+    preferences = tokens.link(_config().web, "preferences", holder, base=_base())
     return render_template(
         "web/confirmed.html", subscriber=confirmed.subscriber, preferences_url=preferences
     )
 
 
 @pages.route("/unsubscribe/<int:subscriber_id>/<token>", methods=["GET", "POST"])
-def unsubscribe(subscriber_id: int, token: str) -> ResponseReturnValue:
-    config = _config()
-    with Store(config.database) as store:
-        stored = _holder("unsubscribe", subscriber_id, token, store)
-        if stored is None:
-            return _invalid()
-        if request.method == "GET":  # link scanners follow links: only a POST unsubscribes
-            return render_template("web/unsubscribe.html", subscriber=stored.subscriber)
-        store.set_status_by_id(stored.id, "unsubscribed", when=_now())
+@_signed_link("unsubscribe")
+def unsubscribe(store: Store, stored: StoredSubscriber) -> ResponseReturnValue:
+    if request.method == "GET":  # link scanners follow links: only a POST unsubscribes
+        return render_template("web/unsubscribe.html", subscriber=stored.subscriber)
+    store.set_status_by_id(stored.id, "unsubscribed", when=_now())
     if request.form.get("List-Unsubscribe") == "One-Click":  # RFC 8058, from a mail client
         return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
     return render_template("web/unsubscribed.html", subscriber=stored.subscriber)
 
 
 @pages.route("/preferences/<int:subscriber_id>/<token>", methods=["GET", "POST"])
-def preferences(subscriber_id: int, token: str) -> ResponseReturnValue:
-    config = _config()
-    with Store(config.database) as store:
-        stored = _holder("preferences", subscriber_id, token, store)
-        if stored is None:
-            return _invalid()
-        if request.method == "GET":
-            return render_template("web/preferences.html", **_preferences_context(stored, []))
-        try:
-            changed = subscriptions.update_preferences(
-                config, store, stored, now=_now(), **_form_values()
-            )
-        except SubscriptionError as exc:
-            problems = [
-                problem.split(" ", 1)[1] if problem.startswith("--") else problem
-                for problem in exc.problems
-            ]
-            return render_template(
-                "web/preferences.html", **_preferences_context(stored, problems)
-            ), 400
+@_signed_link("preferences")
+def preferences(store: Store, stored: StoredSubscriber) -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_template("web/preferences.html", **_preferences_context(stored, []))
+    try:
+        changed = subscriptions.update_preferences(
+            _config(), store, stored, now=_now(), **_form_values()
+        )
+    except SubscriptionError as exc:
+        context = _preferences_context(stored, _readable(exc))
+        return render_template("web/preferences.html", **context), 400
     return render_template("web/saved.html", subscriber=changed)
 
 
