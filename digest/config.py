@@ -135,6 +135,7 @@ class WebSettings:
     secret_env: str = "DIGEST_SECRET_KEY"  # the variable holding the key that signs links
     host: str = "127.0.0.1"  # where `digest web` listens
     port: int = 8080
+    proxies: int = 0  # reverse proxies in front that set X-Forwarded-For (trusted, in order)
     signups_per_hour: int = 10  # sign-ups one client may make in an hour...
     mails_per_address_per_day: int = 3  # ...and confirmation mails one address may get a day
 
@@ -343,6 +344,7 @@ _WEB_RULES: dict[str, Rule] = {
     "secret_env": _TEXT,
     "host": _TEXT,
     "port": positive(int, "a port number"),
+    "proxies": of_type(int, "a whole number"),
     "signups_per_hour": positive(int, "a whole number"),
     "mails_per_address_per_day": positive(int, "a whole number"),
 }

@@ -240,3 +240,20 @@ def test_a_subscriber_from_the_file_cannot_change_preferences_on_the_web(site: S
     assert (
         page.status_code == 200 and "set by the operator" in page.text and "<form" not in page.text
     )
+
+
+def test_behind_a_proxy_clients_are_told_apart_by_x_forwarded_for(site: Site) -> None:
+    web = replace(site.config.web, proxies=1, signups_per_hour=1)
+    client = create_app(replace(site.config, web=web)).test_client()
+
+    def sign_up_from(address: str, email: str) -> int:
+        headers = {"X-Forwarded-For": address}
+        form = client.get("/subscribe", headers=headers).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token is not None
+        data = {"csrf_token": token.group(1), "email": email}
+        return client.post("/subscribe", data=data, headers=headers).status_code
+
+    assert sign_up_from("203.0.113.1", "a@example.org") == 200
+    assert sign_up_from("203.0.113.1", "b@example.org") == 429
+    assert sign_up_from("203.0.113.2", "c@example.org") == 200

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 import jinja2
 from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from digest.config import Config
 from digest.render import packaged_templates
@@ -79,6 +80,13 @@ def create_app(config: Config, *, clock: Clock | None = None) -> Flask:
     for view in ("pages.confirm", "pages.unsubscribe"):
         csrf.exempt(app.view_functions[view])
     app.after_request(_security_headers)
+    if config.web.proxies > 0:  # the client is who the trusted proxies say it is
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=config.web.proxies,
+            x_proto=config.web.proxies,
+            x_host=config.web.proxies,
+        )
     return app
 
 
