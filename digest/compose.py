@@ -85,8 +85,11 @@ def prepare(
     chosen = choose_articles(config, store, subscriber, now=now)
     if not chosen.articles and not empty:
         return None
-    holder = tokens.Holder(*store.recipient_keys(subscriber, when=now))
-    link = tokens.link(config.web, "unsubscribe", holder)
+    link = preferences = ""
+    if config.web.public_url:  # signed links to the subscriber's pages
+        holder = tokens.Holder(*store.recipient_keys(subscriber, when=now))
+        link = tokens.link(config.web, "unsubscribe", holder)
+        preferences = tokens.link(config.web, "preferences", holder)
     digest = build_digest(
         config,
         store,
@@ -96,7 +99,7 @@ def prepare(
         unsubscribe_url=link,
         omitted=chosen.omitted,
     )
-    digest = replace(digest, preferences_url=tokens.link(config.web, "preferences", holder))
+    digest = replace(digest, preferences_url=preferences)
     return Prepared(
         subscriber=subscriber,
         rendered=render_with(config, digest),

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WORDS_PER_MINUTE = 230
 
 
+@lru_cache(maxsize=1024)  # every subscriber's digest asks about the same articles
 def reading_time(text: str, words_per_minute: int = WORDS_PER_MINUTE) -> str:
     """How long a text takes to read, as "4 min read" (at least one minute)."""
     minutes = max(1, math.ceil(len(str(text).split()) / words_per_minute))

@@ -66,6 +66,14 @@ class _Sandbox(SandboxedEnvironment):
             return not attr.startswith("_")
         return bool(super().is_safe_attribute(obj, attr, value))
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) in _RECORDS and not attribute.startswith("_"):
+            try:
+                return getattr(obj, attribute)  # data: no format method to wrap
+            except AttributeError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
 
 @lru_cache(maxsize=8)
 def environment(template_dir: Path | None = None) -> jinja2.Environment:

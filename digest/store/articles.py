@@ -99,11 +99,17 @@ class ArticlesStore(StoreCore):
             )
 
     def _stored_article(self, row: sqlite3.Row) -> StoredArticle:
+        """The article of a row; its sources come with the row (as ``source_names``, a JSON
+        array) or are looked up."""
+        if "source_names" in row.keys():  # noqa: SIM118 (a Row is not a mapping)
+            sources = json.loads(row["source_names"])
+        else:
+            sources = self.sources_of(int(row["id"]))
         article = Article(
             url=row["url"],
             title=row["title"],
             text=row["text"],
-            source=", ".join(self.sources_of(int(row["id"]))),
+            source=", ".join(sources),
             published=parse_time(row["published"]),
             author=row["author"],
             language=row["language"],

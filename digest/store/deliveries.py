@@ -34,7 +34,14 @@ class DeliveriesStore(ArticlesStore):
         )
         since_text = stamp(since) if since is not None else None
         rows = self._read(
-            f"""SELECT articles.* FROM articles
+            f"""SELECT articles.*, (
+                   SELECT json_group_array(name) FROM (
+                       SELECT sources.name AS name FROM items
+                       JOIN sources ON sources.id = items.source_id
+                       WHERE items.article_id = articles.id
+                       ORDER BY items.first_seen, sources.name)
+               ) AS source_names
+               FROM articles
                WHERE NOT EXISTS (
                    SELECT 1 FROM deliveries JOIN subscribers
                        ON subscribers.id = deliveries.subscriber_id

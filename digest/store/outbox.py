@@ -139,13 +139,12 @@ class OutboxStore(StoreCore):
                 ).fetchone()
             if row is None:
                 return None
-            db.execute(
+            claimed = db.execute(
                 """UPDATE digests SET status = 'sending', claimed_by = ?, last_attempt = ?,
                        attempts = attempts + 1
-                   WHERE id = ?""",
+                   WHERE id = ? RETURNING *""",
                 (owner, stamp(now), row["id"]),
-            )
-            claimed = db.execute("SELECT * FROM digests WHERE id = ?", (row["id"],)).fetchone()
+            ).fetchone()
         return ClaimedDigest(
             entry=_entry(claimed),
             envelope_from=str(claimed["envelope_from"]),
