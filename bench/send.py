@@ -23,9 +23,12 @@ It prints each measurement's messages per second, wall time, how many the server
 received, and the peak RSS of the child process (for digest, the renderer's peak plus
 that of its sending process), then the ratio of the two rates and PASS/FAIL against the
 targets: digest's rate at least 80 % of smtplib's, peak memory under 300 MB. With
-``--repeat N`` both measurements run N times; the best rate of each is compared, and
-digest's highest peak memory over the runs. The exit status is 1 when a measurement went
-wrong (a digest not sent, the server not receiving every message), else 0.
+``--repeat N`` both measurements run N times, one right after the other in each round;
+on a shared machine the rates drift from minute to minute, so the ratio that counts is the
+median of the rounds' ratios (each pair measured under the same conditions). The best rate
+of each is printed too, and digest's highest peak memory over the runs is the one judged.
+The exit status is 1 when a measurement went wrong (a digest not sent, the server not
+receiving every message), else 0.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import resource
 import smtplib
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -243,8 +247,10 @@ def main() -> int:
         f"connection(s), server on 127.0.0.1:{port} in a separate process"
     )
     ok = True
+    project_rate = 0.0
     best: dict[str, dict[str, Any]] = {}
     peak_rss = 0.0
+    ratios: list[float] = []
     try:
         for round_number in range(1, args.repeat + 1):
             with tempfile.TemporaryDirectory(prefix="digest-send-") as folder:
@@ -269,13 +275,22 @@ def main() -> int:
                         peak_rss = max(peak_rss, result["rss_mb"])
                     if kind not in best or rate > best[kind]["rate"]:
                         best[kind] = result
+                    if kind == "project":
+                        project_rate = rate
+                    else:
+                        ratios.append(project_rate / rate)
     finally:
         server.kill()
-    ratio = best["project"]["rate"] / best["baseline"]["rate"]
+    ratio = statistics.median(ratios)
     rss = peak_rss
+    best_ratio = best["project"]["rate"] / best["baseline"]["rate"]
     print(
-        f"digest's rate is {ratio:.0%} of smtplib's (target at least {TARGET_RATIO:.0%}): "
-        f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
+        "ratio of the rates in each round: " + ", ".join(f"{each:.0%}" for each in ratios)
+        + f"; of the best rates: {best_ratio:.0%}"
+    )  # fmt: skip
+    print(
+        f"digest's rate is {ratio:.0%} of smtplib's, the median of the rounds (target at "
+        f"least {TARGET_RATIO:.0%}): {'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
     )
     print(
         f"digest's peak RSS is {rss:.0f} MB (target under {TARGET_RSS_MB} MB): "

@@ -51,6 +51,7 @@ TransportFactory = Callable[[], Transport]
 STALE_CLAIM = timedelta(minutes=30)
 
 _live_owners: set[str] = set()  # the senders running in this process
+CLAIM_BATCH = 8  # digests one sending thread claims at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,28 +160,35 @@ class Sender:
         return self.report
 
     def _work(self) -> None:
+        claimed: list[ClaimedDigest] = []  # this thread's, in the order they are due
         try:
             with self._connection() as connection:
-                while (claimed := self._next()) is not None:
-                    if not connection.send(claimed):
+                while claimed or self._claim(claimed):
+                    if not connection.send(claimed.pop(0)):
                         break
         except BaseException as exc:  # re-raised by finish(), in the caller's thread
             self._errors.append(exc)
             self.stop("")
+        finally:
+            for left in claimed:  # claimed but not tried: back in the queue as they were
+                self.store.release(left.entry.id)
 
-    def _next(self) -> ClaimedDigest | None:
-        """The next due digest, claimed; None when there is none and no more will come."""
+    def _claim(self, claimed: list[ClaimedDigest]) -> bool:
+        """Claim the next due digests (a few at a time: one transaction, not one each);
+        False when there are none and no more will come."""
         while not self._stopping:
             with self._lock:
                 only = set(self._only) if self._only is not None else None
-            claimed = self.store.claim_next(now=self.clock(), owner=self.owner, only=only)
-            if claimed is not None:
-                return claimed
+            claimed += self.store.claim(
+                now=self.clock(), owner=self.owner, only=only, limit=CLAIM_BATCH
+            )
+            if claimed:
+                return True
             with self._lock:
                 if not self._following:
-                    return None
+                    return False
                 self._lock.wait(timeout=self._poll)
-        return None
+        return False
 
     @contextmanager
     def _connection(self) -> Iterator[_Connection]:

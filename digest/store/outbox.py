@@ -118,38 +118,36 @@ class OutboxStore(StoreCore):
         Due means queued, or deferred with its next attempt at or before `now`, oldest first;
         with `only`, just the digests with those ids.
         """
+        claimed = self.claim(now=now, owner=owner, only=only, limit=1)
+        return claimed[0] if claimed else None
+
+    def claim(
+        self, *, now: datetime, owner: str, only: Collection[int] | None = None, limit: int
+    ) -> list[ClaimedDigest]:
+        """Like `claim_next`, for up to `limit` digests at once, in the order they are due."""
         if only is not None and not only:
-            return None
+            return []
+        among = f"AND id IN ({', '.join('?' for _ in only)})" if only is not None else ""
         with self._transaction() as db:
-            if only is None:
-                row = db.execute(
-                    """SELECT id FROM digests
-                       WHERE status IN ('queued', 'deferred') AND next_attempt <= ?
-                       ORDER BY next_attempt, id LIMIT 1""",
-                    (stamp(now),),
-                ).fetchone()
-            else:
-                marks = ", ".join("?" for _ in only)
-                row = db.execute(
-                    f"""SELECT id FROM digests
-                        WHERE status IN ('queued', 'deferred') AND next_attempt <= ?
-                            AND id IN ({marks})
-                        ORDER BY next_attempt, id LIMIT 1""",
-                    (stamp(now), *only),
-                ).fetchone()
-            if row is None:
-                return None
-            claimed = db.execute(
-                """UPDATE digests SET status = 'sending', claimed_by = ?, last_attempt = ?,
-                       attempts = attempts + 1
-                   WHERE id = ? RETURNING *""",
-                (owner, stamp(now), row["id"]),
-            ).fetchone()
-        return ClaimedDigest(
-            entry=_entry(claimed),
-            envelope_from=str(claimed["envelope_from"]),
-            message=bytes(claimed["message"]),
-        )
+            rows = db.execute(
+                f"""UPDATE digests SET status = 'sending', claimed_by = ?, last_attempt = ?,
+                        attempts = attempts + 1
+                    WHERE id IN (
+                        SELECT id FROM digests
+                        WHERE status IN ('queued', 'deferred') AND next_attempt <= ? {among}
+                        ORDER BY next_attempt, id LIMIT ?)
+                    RETURNING *""",
+                (owner, stamp(now), stamp(now), *(only or ()), limit),
+            ).fetchall()
+        rows.sort(key=lambda row: (row["next_attempt"], row["id"]))
+        return [
+            ClaimedDigest(
+                entry=_entry(row),
+                envelope_from=str(row["envelope_from"]),
+                message=bytes(row["message"]),
+            )
+            for row in rows
+        ]
 
     def mark_sent(
         self, digest_id: int, *, reply: str, backend: str, location: str, when: datetime
