@@ -23,15 +23,16 @@ from pathlib import Path
 from digest import collect, compose, summarize, tokens
 from digest.background import SenderProcess
 from digest.collection import CollectionReport, Failure, Progress, collect_all, new_fetcher
-from digest.compose import check_templates, preview
+from digest.compose import check_templates
 from digest.config import Config
 from digest.errors import ConfigError, DigestError
-from digest.models import Delivery, Subscriber, Summary
+from digest.models import Delivery, RenderedDigest, Subscriber, Summary
 from digest.outbox import Sender, SendReport, clock_from
 from digest.periods import current_slot
 from digest.prepare import article_from_item
 from digest.store import PeriodTaken, Store
 from digest.subscriptions import active_subscribers, find_subscriber
+from digest.validation import normalise_email
 
 log = logging.getLogger("digest")
 
@@ -182,6 +183,31 @@ def summarize_document(
     return summarize.summarize(
         article, sentences=sentences, method=method, ratio=ratio, max_words=max_words
     )
+
+
+def preview(
+    config: Config, store: Store, *, now: datetime, email: str | None = None
+) -> tuple[RenderedDigest, bool]:
+    """Render the next digest of the subscriber with `email` (by default the first active
+    one, from the file or the store) without collecting, sending or marking anything.
+
+    Returns the rendering and whether it shows sample data (when nothing is new). Raises
+    `RenderError` for a template error.
+    """
+    reader: Subscriber | None = None
+    if email is not None:
+        try:
+            address = normalise_email(email)
+        except ValueError:
+            address = email
+        stored = store.subscriber(address)
+        reader = (
+            stored.subscriber if stored else Subscriber(address, timezone=config.digest.timezone)
+        )
+    else:
+        active = active_subscribers(config, store, now=now)
+        reader = active[0] if active else None
+    return compose.preview(config, store, now=now, subscriber=reader)
 
 
 def _check(config: Config) -> None:

@@ -62,6 +62,7 @@ ALLOWED: dict[str, set[str]] = {
     "pipeline": {
         "errors", "models", "config", "collection", "collect", "prepare", "summarize",
         "compose", "tokens", "outbox", "background", "store", "periods", "subscriptions",
+        "validation",
     },
     "lockfile": {"errors"},
     # the subscriber pages: HTTP in, subscriptions and notices out

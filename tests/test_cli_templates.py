@@ -108,3 +108,15 @@ def test_preview_server_renders_anew_on_every_request() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_preview_shows_a_store_subscribers_digest(tmp_path: Path) -> None:
+    """A subscriber added on the command line is the one previewed."""
+    config = str(DEMO_CONFIG)
+    CliRunner().invoke(cli, ["subscribe", "-c", config, "tz@example.org", "--tz", "Asia/Tokyo"])
+    target = tmp_path / "preview.html"
+    code, output = invoke(
+        "preview", "-c", config, "--subscriber", "TZ@example.org", "--output", str(target)
+    )
+    assert code == 0, output
+    assert "because tz@example.org is subscribed" in target.read_text(encoding="utf-8")

@@ -12,9 +12,7 @@ from pathlib import Path
 import click
 
 from digest.cli._app import cli, config_option, optional_config, plural
-from digest.config import Config
 from digest.errors import ConfigError
-from digest.models import Subscriber
 
 
 @cli.group()
@@ -93,13 +91,10 @@ def preview(
     from digest.store import Store
 
     config = optional_config(config_path)
-    subscriber = _subscriber(config, email)
 
     def render() -> tuple[str, str, bool]:
         with Store(config.database) as store:
-            rendered, sample = pipeline.preview(
-                config, store, now=datetime.now(UTC), subscriber=subscriber
-            )
+            rendered, sample = pipeline.preview(config, store, now=datetime.now(UTC), email=email)
         return rendered.html, rendered.text, sample
 
     if serve:
@@ -116,15 +111,6 @@ def preview(
     click.echo(f"Preview of {what}: {target}")
     if open_browser:
         webbrowser.open(target.resolve().as_uri())
-
-
-def _subscriber(config: Config, email: str | None) -> Subscriber | None:
-    if email is None:
-        return None
-    for subscriber in config.subscribers:
-        if subscriber.email == email:
-            return subscriber
-    return Subscriber(email, timezone=config.digest.timezone)
 
 
 def _serve(page: Callable[[], tuple[str, str]], port: int, open_browser: bool) -> None:
