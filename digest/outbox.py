@@ -236,9 +236,7 @@ class Sender:
         elif outcome.status == "deferred":
             self.defer(entry, outcome.reply)
         else:
-            self.store.mark_failed(entry.id, reply=outcome.reply)
-            log.error("digest #%d to %s failed: %s", entry.id, entry.recipient, outcome.reply)
-            self.report.failed.append(Attempt(entry.id, entry.recipient, outcome.reply))
+            self._fail(entry, outcome.reply)
 
     def defer(self, entry: OutboxEntry, reply: str) -> None:
         """Try the digest again later, or fail it once the give-up period is over."""
@@ -248,10 +246,7 @@ class Sender:
         )
         if due is None:
             hours = self.policy.give_up.total_seconds() / 3600
-            reason = f"gave up after {hours:g} hours: {reply}"
-            self.store.mark_failed(entry.id, reply=reason)
-            log.error("digest #%d to %s failed: %s", entry.id, entry.recipient, reason)
-            self.report.failed.append(Attempt(entry.id, entry.recipient, reason))
+            self._fail(entry, f"gave up after {hours:g} hours: {reply}")
             return
         self.store.mark_deferred(entry.id, reply=reply, next_attempt=due)
         log.warning(
@@ -262,6 +257,11 @@ class Sender:
             reply,
         )
         self.report.deferred.append(Attempt(entry.id, entry.recipient, reply, due))
+
+    def _fail(self, entry: OutboxEntry, reason: str) -> None:
+        self.store.mark_failed(entry.id, reply=reason)
+        log.error("digest #%d to %s failed: %s", entry.id, entry.recipient, reason)
+        self.report.failed.append(Attempt(entry.id, entry.recipient, reason))
 
 
 class _Connection:

@@ -28,10 +28,10 @@ from digest.config import Config
 from digest.errors import ConfigError, DigestError
 from digest.models import Delivery, RenderedDigest, Subscriber, Summary
 from digest.outbox import Sender, SendReport, clock_from
-from digest.periods import current_slot
+from digest.periods import Slot, current_slot, next_slot
 from digest.prepare import article_from_item
-from digest.store import PeriodTaken, Store
-from digest.subscriptions import active_subscribers, find_subscriber
+from digest.store import PeriodTaken, Store, StoredSubscriber
+from digest.subscriptions import active_subscribers, find_subscriber, subscriptions
 from digest.validation import normalise_email
 
 log = logging.getLogger("digest")
@@ -47,6 +47,7 @@ __all__ = [
     "run_once",
     "send_due",
     "summarize_document",
+    "upcoming",
 ]
 
 
@@ -138,14 +139,10 @@ def send_due(config: Config, store: Store, *, now: datetime) -> RunReport:
     _check(config)
     report = RunReport()
     grace = timedelta(hours=config.schedule.grace_hours)
-    active = active_subscribers(config, store, now=now)
-    joined = {stored.subscriber.email: stored.created for stored in store.subscribers()}
     due = []
-    for subscriber in active:
-        slot = current_slot(subscriber, now)
-        if slot.due > now or slot.due < joined[subscriber.email]:
-            continue
-        if store.period_decided(subscriber.email, slot.period):
+    for stored in subscriptions(config, store, now=now, status="active"):
+        subscriber, slot = stored.subscriber, current_slot(stored.subscriber, now)
+        if slot.due > now or not _still_open(store, stored, slot):
             continue
         if now - slot.due > grace:
             if store.decide_period(subscriber.email, slot.period, status="skipped", when=now):
@@ -165,6 +162,25 @@ def send_due(config: Config, store: Store, *, now: datetime) -> RunReport:
             _queue(config, store, subscriber, now=now, period=period, dry_run=False,
                    report=report, sender=sender, empty=config.schedule.send_empty)  # fmt: skip
     return report
+
+
+def upcoming(config: Config, store: Store, *, now: datetime) -> list[tuple[Subscriber, Slot]]:
+    """Each active subscriber's next send, soonest first: their current period's while it is
+    still to be sent (within ``grace_hours``), else the next period's."""
+    grace = timedelta(hours=config.schedule.grace_hours)
+    found = []
+    for stored in subscriptions(config, store, now=now, status="active"):
+        current = current_slot(stored.subscriber, now)
+        done = not _still_open(store, stored, current) or now - current.due > grace
+        found.append((stored.subscriber, next_slot(stored.subscriber, now, done=done)))
+    return sorted(found, key=lambda row: row[1].due)
+
+
+def _still_open(store: Store, stored: StoredSubscriber, slot: Slot) -> bool:
+    """Whether `slot` may still get a digest: it began after the subscriber subscribed (a
+    new subscriber starts with the next send time) and its digest is not decided yet."""
+    email = stored.subscriber.email
+    return slot.due >= stored.created and not store.period_decided(email, slot.period)
 
 
 def summarize_document(

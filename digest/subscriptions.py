@@ -25,11 +25,20 @@ from digest.validation import Invalid, normalise_email, send_time, timezone, wee
 
 def active_subscribers(config: Config, store: Store, *, now: datetime) -> list[Subscriber]:
     """Everyone who gets digests now, after writing the file's subscribers to the store."""
+    found = subscriptions(config, store, now=now, status="active")
+    return [stored.subscriber for stored in found]
+
+
+def subscriptions(
+    config: Config, store: Store, *, now: datetime, status: str | None = None
+) -> list[StoredSubscriber]:
+    """Every subscription (with `status`, when given), after writing the file's subscribers
+    to the store; those the file no longer lists are left out."""
     sync_config_subscribers(config, store, now=now)
     listed = {subscriber.email for subscriber in config.subscribers}
     return [
-        stored.subscriber
-        for stored in store.subscribers(status="active")
+        stored
+        for stored in store.subscribers(status=status)
         if stored.origin != "config" or stored.subscriber.email in listed
     ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -85,15 +85,8 @@ def subscribers(config_path: Path | None, as_json: bool) -> None:
     from digest import subscriptions
     from digest.store import Store
 
-    now = datetime.now(UTC)
     with Store(config.database) as store:
-        subscriptions.sync_config_subscribers(config, store, now=now)
-        listed = {each.email for each in config.subscribers}
-        found = [
-            stored
-            for stored in store.subscribers()
-            if stored.origin != "config" or stored.subscriber.email in listed
-        ]
+        found = subscriptions.subscriptions(config, store, now=datetime.now(UTC))
     if as_json:
         payload = [
             {
@@ -126,26 +119,16 @@ def subscribers(config_path: Path | None, as_json: bool) -> None:
 def schedule(config_path: Path | None) -> None:
     """When each active subscriber's next digest is due, in their zone and in UTC."""
     config = load_config(config_path)
-    from digest import periods, subscriptions
+    from digest import pipeline
     from digest.store import Store
 
     now = datetime.now(UTC)
     with Store(config.database) as store:
-        active = subscriptions.active_subscribers(config, store, now=now)
-        joined = {stored.subscriber.email: stored.created for stored in store.subscribers()}
-        rows = []
-        for subscriber in active:
-            current = periods.current_slot(subscriber, now)
-            done = (
-                store.period_decided(subscriber.email, current.period)
-                or current.due < joined[subscriber.email]
-                or now - current.due > timedelta(hours=config.schedule.grace_hours)
-            )
-            rows.append((subscriber, periods.next_slot(subscriber, now, done=done)))
+        rows = pipeline.upcoming(config, store, now=now)
     if not rows:
         click.echo("No active subscribers.")
         return
-    for subscriber, slot in sorted(rows, key=lambda row: row[1].due):
+    for subscriber, slot in rows:
         local = slot.due.astimezone(ZoneInfo(subscriber.timezone))
         late = "  (due now)" if slot.due <= now else ""
         click.echo(
