@@ -23,6 +23,14 @@ class StoredArticle:
     summary_key: str | None
 
 
+# An article's sources as a JSON array, in the order they yielded it: a column expression
+# for a query over `articles`.
+SOURCE_NAMES = """(
+    SELECT json_group_array(name) FROM (
+        SELECT sources.name AS name FROM items JOIN sources ON sources.id = items.source_id
+        WHERE items.article_id = articles.id ORDER BY items.first_seen, sources.name))"""
+
+
 class ArticlesStore(StoreCore):
     """Queries about items and articles."""
 
@@ -83,12 +91,10 @@ class ArticlesStore(StoreCore):
 
     def sources_of(self, article_id: int) -> list[str]:
         """Names of every source that carried an article, in the order they yielded it."""
-        rows = self._read(
-            """SELECT sources.name FROM items JOIN sources ON sources.id = items.source_id
-               WHERE items.article_id = ? ORDER BY items.first_seen, sources.name""",
-            (article_id,),
+        names = self._scalar(
+            f"SELECT {SOURCE_NAMES} AS source_names FROM articles WHERE id = ?", (article_id,)
         )
-        return [row[0] for row in rows]
+        return list(json.loads(names)) if names else []
 
     def save_summary(self, article_id: int, sentences: tuple[str, ...], key: str) -> None:
         """Keep an article's summary for the method and length `key` names."""
@@ -99,17 +105,13 @@ class ArticlesStore(StoreCore):
             )
 
     def _stored_article(self, row: sqlite3.Row) -> StoredArticle:
-        """The article of a row; its sources come with the row (as ``source_names``, a JSON
-        array) or are looked up."""
-        if "source_names" in row.keys():  # noqa: SIM118 (a Row is not a mapping)
-            sources = json.loads(row["source_names"])
-        else:
-            sources = self.sources_of(int(row["id"]))
+        """The article of a row that carries its sources as ``source_names`` (see
+        `SOURCE_NAMES`)."""
         article = Article(
             url=row["url"],
             title=row["title"],
             text=row["text"],
-            source=", ".join(sources),
+            source=", ".join(json.loads(row["source_names"])),
             published=parse_time(row["published"]),
             author=row["author"],
             language=row["language"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from digest.store._core import stamp
-from digest.store.articles import ArticlesStore, StoredArticle
+from digest.store.articles import SOURCE_NAMES, ArticlesStore, StoredArticle
 
 
 class DeliveriesStore(ArticlesStore):
@@ -34,14 +34,7 @@ class DeliveriesStore(ArticlesStore):
         )
         since_text = stamp(since) if since is not None else None
         rows = self._read(
-            f"""SELECT articles.*, (
-                   SELECT json_group_array(name) FROM (
-                       SELECT sources.name AS name FROM items
-                       JOIN sources ON sources.id = items.source_id
-                       WHERE items.article_id = articles.id
-                       ORDER BY items.first_seen, sources.name)
-               ) AS source_names
-               FROM articles
+            f"""SELECT articles.*, {SOURCE_NAMES} AS source_names FROM articles
                WHERE NOT EXISTS (
                    SELECT 1 FROM deliveries JOIN subscribers
                        ON subscribers.id = deliveries.subscriber_id
