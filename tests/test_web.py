@@ -152,11 +152,21 @@ def test_forms_without_a_csrf_token_are_refused(site: Site) -> None:
         assert store.subscriber("eve@example.org") is None
 
 
+def csrf_token(page: str) -> str:
+    """The CSRF token a form page carries."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    return token.group(1)
+
+
 def sign_up(client: httpx.Client, site: Site, **fields: str) -> httpx.Response:
     form = client.get(f"{site.url}/subscribe")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    data = {"csrf_token": token.group(1), "timezone": "UTC", "at": "07:00", "frequency": "daily"}
+    data = {
+        "csrf_token": csrf_token(form.text),
+        "timezone": "UTC",
+        "at": "07:00",
+        "frequency": "daily",
+    }
     return client.post(f"{site.url}/subscribe", data={**data, **fields})
 
 
@@ -223,9 +233,9 @@ def test_page_templates_are_overridden_from_the_templates_folder(
     config = replace(site.config, digest=replace(site.config.digest, templates=tmp_path / "mine"))
     client = create_app(config).test_client()
     form = client.get("/subscribe").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token is not None
-    page = client.post("/subscribe", data={"csrf_token": token.group(1), "email": "z@example.org"})
+    page = client.post(
+        "/subscribe", data={"csrf_token": csrf_token(form), "email": "z@example.org"}
+    )
     assert "Look in your mail, Demo digest." in page.get_data(as_text=True)
 
 
@@ -249,9 +259,7 @@ def test_behind_a_proxy_clients_are_told_apart_by_x_forwarded_for(site: Site) ->
     def sign_up_from(address: str, email: str) -> int:
         headers = {"X-Forwarded-For": address}
         form = client.get("/subscribe", headers=headers).get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-        assert token is not None
-        data = {"csrf_token": token.group(1), "email": email}
+        data = {"csrf_token": csrf_token(form), "email": email}
         return client.post("/subscribe", data=data, headers=headers).status_code
 
     assert sign_up_from("203.0.113.1", "a@example.org") == 200
