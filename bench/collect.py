@@ -16,7 +16,7 @@ feed has an ETag and a Last-Modified date, and a request repeating either is ans
 verbatim, half with a sentence added) so that de-duplication has something to find.
 
 The benchmark then builds a configuration with `digest.config.parse`, opens a fresh
-store in a temporary folder and calls `digest.collection.collect_all` twice: the first
+store in a temporary folder and calls `digest.pipeline.collect_all` twice: the first
 run fetches, parses, cleans, fingerprints, de-duplicates and stores every entry (nothing
 is summarised); the second is answered by 304s. It prints what each run found, the wall
 time of each, articles per second, the peak RSS of this process (the server's memory is
@@ -67,8 +67,9 @@ from types import FrameType
 from typing import Any, cast
 from xml.sax.saxutils import escape
 
-from digest.collection import CollectionReport, collect_all
+from digest.collect import CollectionReport
 from digest.config import HOME_ENV, Config, HttpSettings, parse
+from digest.pipeline import collect_all
 from digest.store import Store
 
 TARGET_FIRST = 10.0  # seconds, a full collection

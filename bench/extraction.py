@@ -172,7 +172,7 @@ def _project() -> Extractor:
     root = str(Path(__file__).resolve().parents[1])
     if root not in sys.path:
         sys.path.insert(0, root)
-    from digest.extract import extract_article
+    from digest.extract.page import extract_article
 
     return lambda html, url: extract_article(html, url).text
 
@@ -311,10 +311,10 @@ def rule_table(pages: list[Page]) -> None:
     which how many the ground truth has (compared as case-folded words): a rule that
     removes ground truth is a rule that may remove article text. "gain" is the F1 the
     rule adds (with it minus without it). A rule is switched off by taking it out of its
-    table (`digest.cleanup.PASSES`, `digest.furniture.RULES`) and put back after.
+    table (`digest.extract.cleanup.PASSES`, `digest.extract.furniture.RULES`) and put back after.
     """
     project = _project()  # also puts the repository on sys.path
-    from digest import cleanup, furniture
+    from digest.extract import cleanup, furniture
 
     def texts() -> list[str]:
         return [_run(project, page)[0] for page in pages]
@@ -355,7 +355,7 @@ def rule_table(pages: list[Page]) -> None:
 def _in_truth(paragraph: str, truth: str) -> bool:
     """Whether the ground truth has this paragraph: as one of its lines, or (four words or
     more, so that "Also:" is not found in any text) inside one."""
-    from digest.cleanup import text_key
+    from digest.extract.cleanup import text_key
 
     key = text_key(paragraph)
     lines = {text_key(line) for line in truth.splitlines()}

@@ -84,7 +84,7 @@ def _require(module: str, package: str) -> ModuleType:
 
 def project_methods() -> dict[str, Summarizer]:
     """The project's methods by display name: lead-3, the default, then sumy's."""
-    from digest.summarize import DEFAULT_METHOD, METHODS, summarize_text
+    from digest.summarize.methods import DEFAULT_METHOD, METHODS, summarize_text
 
     def method(name: str) -> Summarizer:
         def run(text: str, title: str, count: int) -> list[str]:
@@ -104,7 +104,7 @@ def pysbd_lexrank(pysbd: ModuleType) -> Summarizer:
     from sumy.summarizers.lex_rank import LexRankSummarizer
     from sumy.utils import get_stop_words
 
-    from digest.tokenizer import Tokenizer
+    from digest.summarize.tokenizer import Tokenizer
 
     segmenter = pysbd.Segmenter(language="en", clean=False)
     words = Tokenizer("english")

@@ -1,14 +1,21 @@
 """One pass of the pipeline: collect -> extract -> summarize -> render -> queue -> send.
 
-This is the only module that imports every stage. `run_once` runs the collection pass
-(`digest.collection`), then queues each subscriber's digest of what is new to them
-(`digest.compose`: choose, summarise, render, build the message), while the sender
-(`digest.outbox`; from `SENDER_PROCESS_FROM` subscribers on, in a child process:
-`digest.background`) sends what is queued. `send_due` does the same for the subscribers
-whose send time has come (`digest.periods`), once per period: it is what `digest serve`
-runs every minute. A failing source or item is logged and counted and the run goes on; a
-failing render stops that subscriber's digest before anything is queued, so the next run
-tries again; a digest that cannot be sent now stays in the outbox for the next attempt.
+This is the only module that drives every stage. `run_once` runs the collection pass
+(`digest.collect`, which makes articles with `digest.extract`), then prepares each
+subscriber's digest of what is new to them (chosen from the store, summarised by
+`digest.summarize` and kept, rendered by `digest.render`) and queues it in the outbox
+(`digest.deliver`), while the sender (from `SENDER_PROCESS_FROM` subscribers on, in a child
+process) sends what is queued. `send_due` does the same for the subscribers whose send time
+has come (`digest.schedule`), once per period: it is what `digest serve` runs every minute.
+A failing source or item is logged and counted and the run goes on; a failing render stops
+that subscriber's digest before anything is queued, so the next run tries again; a digest
+that cannot be sent now stays in the outbox for the next attempt.
+
+Which articles a digest holds: those stored since the subscriber's previous digest (the
+newest article stored when it was made marks the line; a new subscriber's first digest
+holds what was first seen within ``[schedule] first_digest_hours``), from the subscriber's
+sources (all when they chose none), that no digest of theirs holds, newest first. Beyond
+``[digest] max_articles`` the oldest are left out and the digest says how many.
 """
 
 from __future__ import annotations
@@ -16,22 +23,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from digest import collect, compose, summarize, tokens
-from digest.background import SenderProcess
-from digest.collection import CollectionReport, Failure, Progress, collect_all, new_fetcher
-from digest.compose import check_templates
+from digest import collect, deliver, render, summarize, tokens
+from digest.collect import CollectionReport, Failure, Progress
+from digest.collect.urls import canonical_url
 from digest.config import Config
+from digest.deliver import Sender, SenderProcess, SendReport, clock_from
 from digest.errors import ConfigError, DigestError
+from digest.extract import article_from_item
 from digest.models import Delivery, RenderedDigest, Subscriber, Summary
-from digest.outbox import Sender, SendReport, clock_from
-from digest.periods import Slot, current_slot, next_slot
-from digest.prepare import article_from_item
-from digest.store import PeriodTaken, Store, StoredSubscriber
-from digest.subscriptions import active_subscribers, find_subscriber, subscriptions
+from digest.render import check_templates
+from digest.schedule import active_subscribers, current_slot, due_now, find_subscriber
+from digest.store import PeriodTaken, Store, StoredArticle
 from digest.validation import normalise_email
 
 log = logging.getLogger("digest")
@@ -39,15 +45,19 @@ log = logging.getLogger("digest")
 # From this many subscribers on, digests are sent by a child process while this one renders.
 SENDER_PROCESS_FROM = 50
 
+# Articles looked at beyond the ones shown, to count those left out.
+_LOOK_BEYOND = 1000
+
 __all__ = [
     "Failure",
     "RunReport",
     "check_templates",
+    "choose_articles",
+    "collect_all",
     "preview",
     "run_once",
     "send_due",
     "summarize_document",
-    "upcoming",
 ]
 
 
@@ -77,6 +87,25 @@ class RunReport:
             or self.delivery_failures
             or not self.sending.ok
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """The articles for one digest, and how many more were left out."""
+
+    articles: list[StoredArticle]
+    omitted: int
+    newest_article_id: int  # the newest article stored when they were chosen
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A rendered digest, ready to be built into a message and queued."""
+
+    rendered: RenderedDigest
+    article_ids: tuple[int, ...]
+    newest_article_id: int
+    unsubscribe_url: str  # the signed one-click link; empty without [web] public_url
 
 
 def run_once(
@@ -131,56 +160,54 @@ def send_due(config: Config, store: Store, *, now: datetime) -> RunReport:
     """Queue and send the digest of every subscriber whose send time has come and whose
     current period (local day or week) has none yet; this is one tick of `digest serve`.
 
-    A period is decided once: its digest queued, found empty (with ``[schedule]
-    send_empty`` false), or skipped when it is due longer ago than ``grace_hours`` (the
-    service was down). A subscriber who subscribed after a period's send time starts
-    with the next period. Digests deferred earlier are retried when due.
+    A period is decided once (`digest.schedule.due_now`): its digest queued, found empty
+    (with ``[schedule] send_empty`` false), or skipped when it is due longer ago than
+    ``grace_hours``. Digests deferred earlier are retried when due.
     """
     _check(config)
-    report = RunReport()
-    grace = timedelta(hours=config.schedule.grace_hours)
-    due = []
-    for stored in subscriptions(config, store, now=now, status="active"):
-        subscriber, slot = stored.subscriber, current_slot(stored.subscriber, now)
-        if slot.due > now or not _still_open(store, stored, slot):
-            continue
-        if now - slot.due > grace:
-            if store.decide_period(subscriber.email, slot.period, status="skipped", when=now):
-                log.warning(
-                    "digest for %s for %s skipped: due at %s, more than %g hours ago",
-                    subscriber.email,
-                    slot.period,
-                    slot.due.isoformat(timespec="minutes"),
-                    config.schedule.grace_hours,
-                )
-                report.skipped.append((subscriber.email, slot.period))
-            continue
-        due.append((subscriber, slot.period))
-    with _sending(config, store, now=now, active=True, many=len(due), outbox=None,
+    due = due_now(config, store, now=now)
+    report = RunReport(skipped=due.skipped)
+    with _sending(config, store, now=now, active=True, many=len(due.digests), outbox=None,
                   report=report) as sender:  # fmt: skip
-        for subscriber, period in due:
+        for subscriber, period in due.digests:
             _queue(config, store, subscriber, now=now, period=period, dry_run=False,
                    report=report, sender=sender, empty=config.schedule.send_empty)  # fmt: skip
     return report
 
 
-def upcoming(config: Config, store: Store, *, now: datetime) -> list[tuple[Subscriber, Slot]]:
-    """Each active subscriber's next send, soonest first: their current period's while it is
-    still to be sent (within ``grace_hours``), else the next period's."""
-    grace = timedelta(hours=config.schedule.grace_hours)
-    found = []
-    for stored in subscriptions(config, store, now=now, status="active"):
-        current = current_slot(stored.subscriber, now)
-        done = not _still_open(store, stored, current) or now - current.due > grace
-        found.append((stored.subscriber, next_slot(stored.subscriber, now, done=done)))
-    return sorted(found, key=lambda row: row[1].due)
+def collect_all(
+    config: Config, store: Store, *, now: datetime, progress: Progress | None = None
+) -> CollectionReport:
+    """Collect every source into the store, each new item made into an article with clean
+    text by the extraction stage; return what happened."""
+    return collect.collect_all(
+        config, store, now=now, make_article=article_from_item, progress=progress
+    )
 
 
-def _still_open(store: Store, stored: StoredSubscriber, slot: Slot) -> bool:
-    """Whether `slot` may still get a digest: it began after the subscriber subscribed (a
-    new subscriber starts with the next send time) and its digest is not decided yet."""
-    email = stored.subscriber.email
-    return slot.due >= stored.created and not store.period_decided(email, slot.period)
+def choose_articles(
+    config: Config, store: Store, subscriber: Subscriber, *, now: datetime
+) -> Chosen:
+    """The articles new to `subscriber` (see the module's docstring)."""
+    newest = store.newest_article_id()  # read first: anything stored later is for next time
+    previous = store.previous_digest(subscriber.email)
+    since: datetime | None = None
+    after_id: int | None = None
+    if previous is None:
+        since = now - timedelta(hours=config.schedule.first_digest_hours)
+    elif previous[1] is None:
+        since = previous[0]
+    else:
+        after_id = previous[1]
+    limit = config.digest.max_articles
+    found = store.undelivered(
+        subscriber.email,
+        limit=limit + _LOOK_BEYOND,
+        since=since,
+        after_id=after_id,
+        sources=subscriber.sources,
+    )
+    return Chosen(found[:limit], max(0, len(found) - limit), newest)
 
 
 def summarize_document(
@@ -193,9 +220,10 @@ def summarize_document(
     max_words: int | None = None,
 ) -> Summary:
     """Fetch or read one document (URL or file) and summarise it within the budget given."""
-    with new_fetcher(config) as fetcher:
+    with collect.new_fetcher(config) as fetcher:
         item = collect.load_document(location, fetcher)
-    article = article_from_item(item, language=config.digest.language)
+    article = article_from_item(item, config.digest.language)
+    article = replace(article, url=canonical_url(article.url))
     return summarize.summarize(
         article, sentences=sentences, method=method, ratio=ratio, max_words=max_words
     )
@@ -223,7 +251,15 @@ def preview(
     else:
         active = active_subscribers(config, store, now=now)
         reader = active[0] if active else None
-    return compose.preview(config, store, now=now, subscriber=reader)
+    reader = reader or Subscriber("reader@example.org", timezone=config.digest.timezone)
+    chosen = choose_articles(config, store, reader, now=now)
+    if chosen.articles:
+        digest = render.build_digest(
+            config, reader, _summaries(config, store, chosen.articles), now=now
+        )
+    else:
+        digest = render.sample_for(config, reader, now=now)
+    return render.render_with(config, digest), not chosen.articles
 
 
 def _check(config: Config) -> None:
@@ -284,7 +320,7 @@ def _queue(
 ) -> None:
     """Prepare and queue one subscriber's digest (as `period`'s, when given)."""
     try:
-        prepared = compose.prepare(config, store, subscriber, now=now, empty=empty)
+        prepared = _prepare(config, store, subscriber, now=now, empty=empty)
     except DigestError as exc:
         log.error("digest for %s not rendered: %s", subscriber.email, exc)
         report.delivery_failures.append(Failure(subscriber.email, str(exc)))
@@ -299,10 +335,72 @@ def _queue(
         report.previews.append((subscriber, count, prepared.rendered.subject))
         return
     try:
-        digest_id = compose.queue(config, store, prepared, now=now, period=period)
+        digest_id = deliver.queue_digest(
+            config,
+            store,
+            subscriber,
+            prepared.rendered,
+            now=now,
+            unsubscribe_url=prepared.unsubscribe_url,
+            article_ids=prepared.article_ids,
+            newest_article_id=prepared.newest_article_id,
+            period=period,
+        )
     except PeriodTaken:
         log.info("digest for %s for %s was already queued elsewhere", subscriber.email, period)
         return
     report.queued += 1
     if sender is not None:
         sender.add(digest_id)
+
+
+def _prepare(
+    config: Config, store: Store, subscriber: Subscriber, *, now: datetime, empty: bool
+) -> _Prepared | None:
+    """Choose, summarise and render `subscriber`'s digest; None when nothing is new (unless
+    `empty`, which renders a digest saying so). Raises `RenderError` for a template error
+    and `ConfigError` when signed links lack their key."""
+    chosen = choose_articles(config, store, subscriber, now=now)
+    if not chosen.articles and not empty:
+        return None
+    link = preferences = ""
+    if config.web.public_url:  # signed links to the subscriber's pages
+        holder = tokens.Holder(*store.recipient_keys(subscriber, when=now))
+        link = tokens.link(config.web, "unsubscribe", holder)
+        preferences = tokens.link(config.web, "preferences", holder)
+    digest = render.build_digest(
+        config,
+        subscriber,
+        _summaries(config, store, chosen.articles),
+        now=now,
+        unsubscribe_url=link,
+        preferences_url=preferences,
+        omitted=chosen.omitted,
+    )
+    return _Prepared(
+        rendered=render.render_with(config, digest),
+        article_ids=tuple(stored.article_id for stored in chosen.articles),
+        newest_article_id=chosen.newest_article_id,
+        unsubscribe_url=link,
+    )
+
+
+def _summaries(config: Config, store: Store, chosen: list[StoredArticle]) -> Iterator[Summary]:
+    """Each chosen article's summary: the one kept in the store while the configuration that
+    made it holds, else made now and kept."""
+    settings = config.digest
+    method = settings.method
+    key = f"{method}:{settings.sentences}:{settings.ratio}:{settings.max_words}"
+    for stored in chosen:
+        if stored.summary is not None and stored.summary_key == key:
+            yield Summary(article=stored.article, sentences=stored.summary, method=method)
+            continue
+        summary = summarize.summarize(
+            stored.article,
+            sentences=settings.sentences,
+            method=method,
+            ratio=settings.ratio,
+            max_words=settings.max_words,
+        )
+        store.save_summary(stored.article_id, summary.sentences, key)
+        yield summary

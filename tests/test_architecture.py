@@ -1,122 +1,100 @@
-"""The import table of STYLE.md, checked: imports point one way, stages stay apart."""
+"""The package's shape, checked: imports point one way (import-linter's contracts in
+pyproject.toml), the checks can fail, and every module says what it owns."""
 
 from __future__ import annotations
 
 import ast
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "digest"
-
-# module -> the digest modules it may import
-ALLOWED: dict[str, set[str]] = {
-    "errors": set(),
-    "models": set(),
-    "validation": {"errors", "models"},
-    "config": {"errors", "models", "validation"},
-    # collection stage: HTTP, feed formats, local files, identities
-    "fetch": {"errors", "__init__"},
-    "jsonfeed": {"errors", "models"},
-    "opml": {"errors", "models"},
-    "fastfeed": {"models"},
-    "feeds": {"errors", "models", "fastfeed", "jsonfeed"},
-    "collect": {"errors", "models", "fetch", "feeds"},
-    "urls": set(),
-    "fingerprint": set(),
-    # extraction stage
-    "furniture": set(),
-    "cleanup": {"furniture"},
-    "language": {"tokenizer"},
-    "extract": {"errors", "models", "cleanup", "language"},
-    # summarisation stage
-    "tokenizer": set(),
-    "ranking": set(),
-    "summarize": {"errors", "models", "tokenizer", "language", "ranking"},
-    "filters": set(),
-    "samples": {"models"},
-    "preview_server": set(),
-    "render": {"errors", "models", "filters"},
-    # delivery: the message, signed links, the backends, and the sender over the outbox
-    "message": {"models", "__init__"},
-    "tokens": {"errors", "config"},
-    "deliver": {"errors", "config"},
-    "pacing": {"config"},
-    "outbox": {"errors", "models", "config", "deliver", "pacing", "store"},
-    "background": {"errors", "config", "outbox", "store"},
-    "store": {"errors", "models"},
-    # the list of sources, and the collection pass: every source into the store
-    "sources": {"errors", "models", "config", "opml", "store", "urls"},
-    "prepare": {"errors", "models", "collect", "cleanup", "extract", "fingerprint", "urls"},
-    "collection": {
-        "errors", "models", "config", "collect", "fetch", "fingerprint", "prepare", "sources",
-        "store",
-    },
-    # subscriptions and periods, one subscriber's digest
-    "periods": {"models"},
-    "subscriptions": {"errors", "models", "config", "store", "validation", "periods"},
-    "compose": {
-        "errors", "models", "config", "summarize", "render", "message", "tokens", "samples",
-        "store",
-    },
-    "pipeline": {
-        "errors", "models", "config", "collection", "collect", "prepare", "summarize",
-        "compose", "tokens", "outbox", "background", "store", "periods", "subscriptions",
-        "validation",
-    },
-    "lockfile": {"errors"},
-    # the subscriber pages: HTTP in, subscriptions and notices out
-    "web": {
-        "errors", "models", "config", "render", "tokens", "subscriptions", "compose", "outbox",
-        "store",
-    },
-    "scheduler": {"config", "pipeline", "collection", "lockfile", "store", "errors"},
-    "__init__": set(),
-    "__main__": {"cli"},
-}  # fmt: skip
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "digest"
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+STAGES = ["collect", "collect/feeds", "extract", "summarize", "render", "deliver", "schedule"]
+PACKAGES = [*STAGES, "service", "store", "web", "cli"]
 
 
-def digest_imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == "digest":
-                found.update(alias.name for alias in node.names)
-                found.discard("__version__")
-                if any(alias.name == "__version__" for alias in node.names):
-                    found.add("__init__")
-            elif node.module.startswith("digest."):
-                found.add(node.module.split(".")[1])
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.startswith("digest."):
-                    found.add(alias.name.split(".")[1])
-    return found
+def lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
+    """`lint-imports` with the project's contracts, over the `digest` package under `tree`."""
+    return subprocess.run(
+        [str(LINT_IMPORTS), str(ROOT / "pyproject.toml"), "--no-cache"],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree), "COLUMNS": "250"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-def module_name(path: Path) -> str:
-    """`digest/x.py` is module x; every file of a package `digest/x/` counts as x."""
-    return path.stem if path.parent == PACKAGE else path.parent.name
+def test_imports_keep_the_contracts() -> None:
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
 
 
-SOURCES = sorted([*PACKAGE.glob("*.py"), *PACKAGE.glob("*/*.py")])
-MODULES = [p for p in SOURCES if module_name(p) != "cli"]
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        ("extract/page.py", "from digest.cli import main", "Imports point down"),
+        ("summarize/methods.py", "from digest.store import Store", "Extraction, summarisation"),
+        ("collect/read.py", "from digest.extract import clean_text", "Imports point down"),
+        ("store/_core.py", "from digest.render import templates", "Imports point down"),
+        ("models.py", "import digest.collect", "Imports point down"),
+        ("collect/feeds/fast.py", "import httpx", "Feed reading"),
+    ],
+)
+def test_a_stray_import_breaks_a_contract(
+    tmp_path: Path, module: str, line: str, broken: str
+) -> None:
+    """The contracts are live: a copy of the package with one import the rules forbid fails."""
+    shutil.copytree(PACKAGE, tmp_path / "digest", ignore=shutil.ignore_patterns("__pycache__"))
+    with (tmp_path / "digest" / module).open("a", encoding="utf-8") as file:
+        file.write(f"\n{line}  # noqa\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout
+    verdicts = [line for line in result.stdout.splitlines() if line.startswith(broken)]
+    assert verdicts and verdicts[0].endswith(" BROKEN"), result.stdout
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_module_imports_follow_the_table(path: Path) -> None:
-    name = module_name(path)
-    assert name in ALLOWED, f"{path.name} is not in the import table"
-    assert digest_imports(path) - {name} <= ALLOWED[name]
+def test_a_module_outside_the_floors_breaks_the_contract(tmp_path: Path) -> None:
+    """Every top-level module and package has a floor: a new one must be placed."""
+    shutil.copytree(PACKAGE, tmp_path / "digest", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "digest" / "helpers.py").write_text('"""Odds and ends."""\n', encoding="utf-8")
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1
+    assert "digest.helpers" in result.stdout
 
 
-def test_nothing_imports_the_cli() -> None:
-    for path in MODULES:
-        if path.stem != "__main__":
-            assert "cli" not in digest_imports(path), path.name
+SOURCES = sorted(PACKAGE.rglob("*.py"))
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_every_module_has_a_docstring(path: Path) -> None:
     assert ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))), path.name
+
+
+@pytest.mark.parametrize("name", [*STAGES, "service"])
+def test_a_stage_package_only_states_its_job_and_exposes_its_entry_points(name: str) -> None:
+    """A stage's `__init__.py` has a docstring, imports and `__all__`, and defines nothing."""
+    tree = ast.parse((PACKAGE / name / "__init__.py").read_text(encoding="utf-8"))
+    body = tree.body[1:]  # after the docstring
+    assert all(isinstance(node, ast.ImportFrom | ast.Assign) for node in body), name
+    assigned = [target.id for node in body if isinstance(node, ast.Assign)
+                for target in node.targets if isinstance(target, ast.Name)]  # fmt: skip
+    assert assigned == ["__all__"], name
+
+
+def test_the_top_level_holds_only_packages_pipeline_and_shared_modules() -> None:
+    modules = {path.name for path in PACKAGE.glob("*.py")}
+    assert modules == {
+        "__init__.py", "__main__.py", "pipeline.py", "config.py", "models.py", "errors.py",
+        "validation.py", "language.py", "tokens.py", "lockfile.py",
+    }  # fmt: skip
+    packages = {path.name for path in PACKAGE.iterdir() if (path / "__init__.py").exists()}
+    assert packages == {name.split("/")[0] for name in PACKAGES}

@@ -1,4 +1,4 @@
-"""Tests for digest.background: a large run renders in this process and sends from a child
+"""Tests for digest.deliver.background: a large run renders in this process and sends from a child
 process, into a real SMTP server on 127.0.0.1."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from digest import config as config_module
-from digest.background import SenderProcess
+from digest.deliver.background import SenderProcess
 from digest.models import Subscriber
 from digest.pipeline import SENDER_PROCESS_FROM, run_once
 from digest.store import Store

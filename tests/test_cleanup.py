@@ -1,5 +1,5 @@
-"""Tests for digest.cleanup (feed HTML and Markdown to plain text, furniture and repeats
-removed) and for the rules of digest.furniture, each both ways."""
+"""Tests for digest.extract.cleanup (feed HTML and Markdown to plain text, furniture and repeats
+removed) and for the rules of digest.extract.furniture, each both ways."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from digest import furniture
-from digest.cleanup import clean_text, html_to_text, markdown_to_text, sanitize_html
+from digest.extract import furniture
+from digest.extract.cleanup import clean_text, html_to_text, markdown_to_text, sanitize_html
 
 PAGES = Path(__file__).parent / "data" / "pages"
 

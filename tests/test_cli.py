@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from digest import __version__
 from digest.cli import cli
-from digest.summarize import METHODS
+from digest.summarize.methods import METHODS
 
 from .conftest import DEMO_CONFIG, SmtpServer
 
@@ -160,7 +160,7 @@ def test_verbose_adds_the_traceback(tmp_path: Path) -> None:
 
 def test_method_names_in_the_help_match_the_summarizer() -> None:
     from digest.cli.run import METHOD_NAMES
-    from digest.summarize import METHODS
+    from digest.summarize.methods import METHODS
 
     names = {name.split()[0] for name in METHOD_NAMES.split(", ")}
     assert names == set(METHODS)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from digest.cli import cli
-from digest.preview_server import make_server
+from digest.render.preview import make_server
 
 from .conftest import DEMO_CONFIG
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.collect import (
+from digest.collect.fetch import Fetcher
+from digest.collect.read import (
     decode_html,
     fetch_full_text,
     load_document,
@@ -17,7 +18,6 @@ from digest.collect import (
     split_title,
 )
 from digest.errors import FetchError
-from digest.fetch import Fetcher
 from digest.models import FeedItem, Source, SourceKind
 
 from .conftest import DATA, HttpServer, Route

@@ -1,4 +1,4 @@
-"""Tests for digest.collection: whole collection passes against a real local HTTP server."""
+"""Tests for digest.collect.gather: whole collection passes against a real local HTTP server."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from digest import config as config_module
-from digest.collection import collect_all
+from digest.collect.fingerprint import fingerprints
+from digest.collect.prepare import prepare_items
+from digest.extract import article_from_item
 from digest.models import FeedItem
-from digest.prepare import article_from_item, content_hash
+from digest.pipeline import collect_all
 from digest.store import Store
 
 from .conftest import DATA, HttpServer, Route
@@ -229,7 +231,7 @@ def test_retry_after_defers_a_source_until_the_time_it_gave(
     assert (second.sources_deferred, len(http_server.requests)) == (1, 1)
 
 
-def test_article_from_item_cleans_feed_html() -> None:
+def test_prepared_items_have_clean_text_and_canonical_urls() -> None:
     item = FeedItem(
         "s",
         "g",
@@ -238,14 +240,24 @@ def test_article_from_item_cleans_feed_html() -> None:
         "<p>One <b>bold</b> claim.</p><script>alert(1)</script>",
         "html",
     )
-    article = article_from_item(item)
-    assert article.text == "One bold claim."
-    assert article.url == "https://e.org/a"
+    prepared = prepare_items([item], "en", article_from_item)
+    (collected,) = prepared.articles
+    assert collected.article.text == "One bold claim."
+    assert collected.article.url == "https://e.org/a"
+    assert collected.content_hash == fingerprints("One bold claim.")[0]
 
 
-def test_content_hash_ignores_case_spacing_and_punctuation() -> None:
-    assert content_hash("Hello,  World!\n") == content_hash("hello world")
-    assert content_hash("hello world") != content_hash("hello there")
+def test_an_item_the_extractor_refuses_is_a_recorded_failure() -> None:
+    item = FeedItem("s", "g", "https://e.org/a", "Title", "<script>x()</script>", "html")
+    prepared = prepare_items([item], "en", article_from_item)
+    assert prepared.articles == ()
+    assert prepared.skipped == ("g",)
+    assert prepared.failures == (("https://e.org/a", "https://e.org/a has no article text."),)
+
+
+def test_exact_fingerprint_ignores_case_spacing_and_punctuation() -> None:
+    assert fingerprints("Hello,  World!\n")[0] == fingerprints("hello world")[0]
+    assert fingerprints("hello world")[0] != fingerprints("hello there")[0]
 
 
 def test_worker_processes_prepare_the_same_articles(

@@ -170,7 +170,7 @@ def test_outbox_is_relative_to_the_data_folder(tmp_path: Path, isolated_home: Pa
 
 
 def test_the_default_method_is_the_summarizer_default() -> None:
-    from digest.summarize import DEFAULT_METHOD
+    from digest.summarize.methods import DEFAULT_METHOD
 
     assert config.DigestSettings().method == DEFAULT_METHOD
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from digest import config as config_module
-from digest.deliver import (
+from digest.deliver.transports import (
     CannotConnect,
     ConnectionLost,
     FileTransport,
@@ -24,8 +24,8 @@ from digest.deliver import (
     open_transport,
 )
 from digest.errors import DeliveryError
-from digest.message import Envelope, build_message
 from digest.models import RenderedDigest
+from digest.render.message import Envelope, build_message
 
 from .conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer, TlsSmtpServer, free_port
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import ExtractError
-from digest.extract import extract_article, lead_image
+from digest.extract.page import extract_article, lead_image
 from digest.models import Article
 
 PAGES = Path(__file__).parent / "data" / "pages"

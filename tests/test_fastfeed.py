@@ -1,11 +1,11 @@
-"""Tests for digest.fastfeed: it agrees with feedparser, or steps aside."""
+"""Tests for digest.collect.feeds.fast: it agrees with feedparser, or steps aside."""
 
 from __future__ import annotations
 
 import pytest
 
-from digest import fastfeed
-from digest.feeds import parse_with_feedparser
+from digest.collect.feeds import fast
+from digest.collect.feeds.parse import parse_with_feedparser
 from digest.models import Source, SourceKind
 
 from .conftest import DATA, DEMO_CONFIG
@@ -32,9 +32,9 @@ FEEDS = {
 @pytest.mark.parametrize("name", sorted(FEEDS))
 def test_fast_reader_agrees_with_feedparser(name: str) -> None:
     content = FEEDS[name]
-    fast = fastfeed.parse(content, SOURCE, "https://e.org/feed.xml")
-    assert fast is not None
-    assert fast == parse_with_feedparser(content, SOURCE, base_url="https://e.org/feed.xml")
+    items = fast.parse(content, SOURCE, "https://e.org/feed.xml")
+    assert items is not None
+    assert items == parse_with_feedparser(content, SOURCE, base_url="https://e.org/feed.xml")
 
 
 @pytest.mark.parametrize(
@@ -57,4 +57,4 @@ def test_fast_reader_agrees_with_feedparser(name: str) -> None:
     ids=["broken", "rss-1.0", "xhtml", "bad-date", "markup-in-title", "entities", "wrong-bytes"],
 )
 def test_anything_unusual_is_left_to_feedparser(content: bytes) -> None:
-    assert fastfeed.parse(content, SOURCE, "") is None
+    assert fast.parse(content, SOURCE, "") is None

@@ -1,4 +1,5 @@
-"""Tests for digest.feeds: RSS, Atom and JSON Feed bytes into items, and what is not a feed."""
+"""Tests for digest.collect.feeds: RSS, Atom and JSON Feed bytes into items, and what is not
+a feed."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from digest.collect.feeds.parse import alternate_feed_links, parse_feed
 from digest.errors import FeedError
-from digest.feeds import alternate_feed_links, parse_feed
 from digest.models import Source, SourceKind
 
 from .conftest import DATA

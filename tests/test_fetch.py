@@ -1,4 +1,4 @@
-"""Tests for digest.fetch against a real HTTP server on 127.0.0.1.
+"""Tests for digest.collect.fetch against a real HTTP server on 127.0.0.1.
 
 The private-address guard is tested on its decision, made before any connection: with a
 resolver the test controls, or with a policy that tells two loopback addresses apart. No
@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from digest import __version__
+from digest.collect.fetch import Fetcher, RetryLater, is_public_address
 from digest.errors import FetchError
-from digest.fetch import Fetcher, RetryLater, is_public_address
 
 from .conftest import HttpServer, Route, free_port
 

@@ -1,4 +1,4 @@
-"""Tests for digest.filters: the template filters."""
+"""Tests for digest.render.filters: the template filters."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from digest.filters import domain, localtime, reading_time, truncate_words
+from digest.render.filters import domain, localtime, reading_time, truncate_words
 
 
 @pytest.mark.parametrize(

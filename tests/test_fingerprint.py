@@ -1,10 +1,10 @@
-"""Tests for digest.fingerprint: exact and near-duplicate fingerprints of texts."""
+"""Tests for digest.collect.fingerprint: exact and near-duplicate fingerprints of texts."""
 
 from __future__ import annotations
 
 import random
 
-from digest.fingerprint import MAX_DISTANCE, NearDuplicateIndex, fingerprints, simhash
+from digest.collect.fingerprint import MAX_DISTANCE, NearDuplicateIndex, fingerprints, simhash
 
 WORDS = [
     "harbour",

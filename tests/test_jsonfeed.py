@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from digest.collect.feeds.jsonfeed import looks_like_json_feed, parse_json_feed
 from digest.errors import FeedError
-from digest.jsonfeed import looks_like_json_feed, parse_json_feed
 from digest.models import FeedItem, Source, SourceKind
 
 from .conftest import DATA

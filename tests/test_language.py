@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.language import detect_language
-from digest.tokenizer import known_language
+from digest.language import detect_language, iso_code, known_language, language_for
 
 
 @pytest.mark.parametrize(
@@ -105,3 +104,47 @@ def test_detect_language_of_articles(code: str, text: str) -> None:
 )
 def test_detect_language_of_an_article_is_none_when_unsure(text: str) -> None:
     assert detect_language(text) is None
+
+
+@pytest.mark.parametrize(
+    ("code_or_name", "expected"),
+    [
+        ("en", "english"),
+        ("en-US", "english"),
+        ("en_GB", "english"),
+        ("EN", "english"),
+        ("eng", "english"),
+        ("English", "english"),
+        ("de", "german"),
+        ("de-AT", "german"),
+        ("ger", "german"),
+        ("fr", "french"),
+        ("pt-BR", "portuguese"),
+        ("zh-Hant", "chinese"),
+        ("nb", "norwegian"),
+        ("cs", "czech"),
+        ("sk", "slovak"),
+        ("ru", "russian"),
+        ("id", "english"),
+        ("klingon", "english"),
+        ("", "english"),
+        (None, "english"),
+    ],
+)
+def test_language_for_maps_codes_to_sumy_names(code_or_name: str | None, expected: str) -> None:
+    assert language_for(code_or_name) == expected
+
+
+@pytest.mark.parametrize(
+    ("code_or_name", "expected"),
+    [("de-AT", "german"), ("English", "english"), ("xx", None), ("", None), (None, None)],
+)
+def test_known_language_tells_unknown_codes_apart(
+    code_or_name: str | None, expected: str | None
+) -> None:
+    assert known_language(code_or_name) == expected
+
+
+@pytest.mark.parametrize(("name", "code"), [("german", "de"), ("english", "en"), ("klingon", None)])
+def test_iso_code(name: str, code: str | None) -> None:
+    assert iso_code(name) == code

@@ -1,4 +1,4 @@
-"""Tests for digest.message: the email's bytes, parsed back with the standard library."""
+"""Tests for digest.render.message: the email's bytes, parsed back with the standard library."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from digest.message import Envelope, build_message, domain_of, mailto_unsubscribe
 from digest.models import RenderedDigest
+from digest.render.message import Envelope, build_message, domain_of, mailto_unsubscribe
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 RENDERED = RenderedDigest(subject="Daily digest", text="Plain body\n", html="<p>HTML body</p>\n")

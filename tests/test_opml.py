@@ -8,8 +8,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from digest.collect.opml import OpmlFeed, OpmlImport, parse_opml, render_opml
 from digest.errors import FeedError
-from digest.opml import OpmlFeed, OpmlImport, parse_opml, render_opml
 
 from .conftest import DATA
 

@@ -1,4 +1,4 @@
-"""Tests for digest.outbox: draining the outbox into a real SMTP server on 127.0.0.1 that
+"""Tests for digest.deliver.sender: draining the outbox into a real SMTP server on 127.0.0.1 that
 refuses, defers, drops connections, goes down, or is killed mid-batch."""
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from aiosmtpd.controller import Controller
 
 from digest import config as config_module
 from digest.config import Config
-from digest.message import Envelope, build_message
+from digest.deliver.sender import RateLimit, RetryPolicy, Sender, drain, recover
 from digest.models import RenderedDigest, Subscriber
-from digest.outbox import RateLimit, RetryPolicy, Sender, drain, recover
+from digest.render.message import Envelope, build_message
 from digest.store import Store
 
 from .conftest import ROOT, RecordingHandler, SmtpServer, free_port

@@ -1,4 +1,5 @@
-"""Tests for digest.periods: periods and due times in the subscriber's zone, DST included."""
+"""Tests for digest.schedule.periods: periods and due times in the subscriber's zone, DST
+included."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from digest.models import Subscriber
-from digest.periods import current_slot, next_slot, slot_for_day
+from digest.schedule.periods import current_slot, next_slot, slot_for_day
 
 BERLIN = Subscriber("a@example.org", timezone="Europe/Berlin")
 

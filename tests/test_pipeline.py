@@ -14,7 +14,6 @@ from digest import config as config_module
 from digest.errors import ConfigError
 from digest.models import Source, SourceKind, Subscriber
 from digest.pipeline import run_once
-from digest.prepare import content_hash
 from digest.store import Store
 from digest.tokens import Holder, read_token
 
@@ -152,11 +151,6 @@ def test_unchanged_feed_is_not_parsed_again(
         report = run_once(config, store, now=LATER)
     assert report.collection.sources_unchanged == 1
     assert http_server.requests[-1][1]["If-None-Match"] == '"abc"'
-
-
-def test_content_hash_ignores_case_spacing_and_punctuation() -> None:
-    assert content_hash("Hello,  World!\n") == content_hash("hello world")
-    assert content_hash("hello world") != content_hash("hello there")
 
 
 def test_a_template_error_stops_the_digest_and_the_next_run_tries_again(

@@ -1,4 +1,4 @@
-"""Tests for digest.ranking: newsrank, the project's lead-aware centrality ranking."""
+"""Tests for digest.summarize.newsrank: newsrank, the project's lead-aware centrality ranking."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import pytest
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer
 
-from digest.ranking import (
+from digest.summarize.newsrank import (
     NewsRankSummarizer,
     content_terms,
     is_furniture,
     rank_sentences,
     sentence_quality,
 )
-from digest.tokenizer import Tokenizer
+from digest.summarize.tokenizer import Tokenizer
 
 SENTENCES = [
     "The harbour in Dunmore reopened to cargo ships on Friday after a month of repairs.",

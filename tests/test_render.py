@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest import samples
 from digest.errors import RenderError
 from digest.models import Article, Digest, Subscriber, Summary
-from digest.render import render_digest
+from digest.render import samples
+from digest.render.templates import render_digest
 
 WHEN = datetime(2026, 11, 26, 7, 0, tzinfo=ZoneInfo("Europe/London"))
 READER = Subscriber("reader@example.org", "Reader", "Europe/London")

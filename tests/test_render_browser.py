@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.render import render_digest
-from digest.samples import sample_digest
+from digest.render.samples import sample_digest
+from digest.render.templates import render_digest
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

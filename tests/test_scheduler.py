@@ -21,11 +21,11 @@ import httpx
 import pytest
 
 from digest import config as config_module
-from digest import scheduler
 from digest.config import Config
 from digest.errors import ServiceError
 from digest.lockfile import ServiceLock
 from digest.pipeline import run_once, send_due
+from digest.service import jobs
 from digest.store import Store
 
 from .conftest import DEMO_CONFIG, ROOT, SmtpServer, free_port
@@ -190,8 +190,8 @@ def test_a_one_off_run_counts_as_the_days_digest(tmp_path: Path) -> None:
 def test_the_tick_job_logs_what_it_sent(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     config = config_for(tmp_path, [{"email": "a@example.org", "timezone": "UTC"}])
     with caplog.at_level(logging.INFO, logger="digest"):
-        scheduler.tick(config, lambda: datetime(2026, 11, 26, 6, 59, tzinfo=UTC))
-        scheduler.tick(config, lambda: datetime(2026, 11, 26, 7, 0, tzinfo=UTC))
+        jobs.tick(config, lambda: datetime(2026, 11, 26, 6, 59, tzinfo=UTC))
+        jobs.tick(config, lambda: datetime(2026, 11, 26, 7, 0, tzinfo=UTC))
     lines = [record.getMessage() for record in caplog.records]
     assert any(
         line.startswith("digest #1 sent to a@example.org (0 articles): written to")

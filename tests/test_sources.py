@@ -1,4 +1,4 @@
-"""Tests for digest.sources: the configured and the added sources, and OPML in and out."""
+"""Tests for digest.collect.sources: the configured and the added sources, and OPML in and out."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 
 from digest import config as config_module
-from digest.errors import ConfigError, FeedError
-from digest.models import SourceKind
-from digest.opml import parse_opml
-from digest.sources import (
+from digest.collect.opml import parse_opml
+from digest.collect.sources import (
     add_source,
     all_sources,
     export_opml,
@@ -19,6 +17,8 @@ from digest.sources import (
     remove_source,
     source_statuses,
 )
+from digest.errors import ConfigError, FeedError
+from digest.models import SourceKind
 from digest.store import Store
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)

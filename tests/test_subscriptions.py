@@ -1,4 +1,4 @@
-"""Tests for digest.subscriptions and the digest each subscriber gets (digest.compose):
+"""Tests for digest.schedule.subscriptions and the digest each subscriber gets (digest.pipeline):
 how the file and the store combine, and which articles a digest holds."""
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from digest import config as config_module
-from digest.compose import choose_articles
 from digest.config import Config
 from digest.errors import SubscriptionError
 from digest.models import Article, CollectedArticle, Source, SourceKind, Subscriber
-from digest.store import Store
-from digest.subscriptions import (
+from digest.pipeline import choose_articles
+from digest.schedule.subscriptions import (
     active_subscribers,
     confirm,
     sign_up,
@@ -23,6 +22,7 @@ from digest.subscriptions import (
     unsubscribe,
     update_preferences,
 )
+from digest.store import Store
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 

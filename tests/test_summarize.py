@@ -8,7 +8,7 @@ import pytest
 
 from digest.errors import SummarizeError
 from digest.models import Article, Summary
-from digest.summarize import DEFAULT_METHOD, METHODS, summarize, summarize_text
+from digest.summarize.methods import DEFAULT_METHOD, METHODS, summarize, summarize_text
 
 LEAD = (
     "The city council approved a new budget for public libraries on Tuesday. "

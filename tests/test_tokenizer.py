@@ -1,4 +1,4 @@
-"""Tests for digest.tokenizer: sentence and word splitting without NLTK data."""
+"""Tests for digest.summarize.tokenizer: sentence and word splitting without NLTK data."""
 
 # ruff: noqa: RUF001
 # (Fullwidth punctuation, Greek and Cyrillic text are the point of these cases.)
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.tokenizer import Tokenizer, iso_code, known_language, language_for
+from digest.summarize.tokenizer import Tokenizer
 
 
 @pytest.mark.parametrize(
@@ -119,35 +119,6 @@ def test_to_words_returns_only_word_tokens(sentence: str, expected: tuple[str, .
 
 
 @pytest.mark.parametrize(
-    ("code_or_name", "expected"),
-    [
-        ("en", "english"),
-        ("en-US", "english"),
-        ("en_GB", "english"),
-        ("EN", "english"),
-        ("eng", "english"),
-        ("English", "english"),
-        ("de", "german"),
-        ("de-AT", "german"),
-        ("ger", "german"),
-        ("fr", "french"),
-        ("pt-BR", "portuguese"),
-        ("zh-Hant", "chinese"),
-        ("nb", "norwegian"),
-        ("cs", "czech"),
-        ("sk", "slovak"),
-        ("ru", "russian"),
-        ("id", "english"),
-        ("klingon", "english"),
-        ("", "english"),
-        (None, "english"),
-    ],
-)
-def test_language_for_maps_codes_to_sumy_names(code_or_name: str | None, expected: str) -> None:
-    assert language_for(code_or_name) == expected
-
-
-@pytest.mark.parametrize(
     ("language", "expected"),
     [
         ("english", "english"),
@@ -162,18 +133,3 @@ def test_language_property_is_the_sumy_name(language: str, expected: str) -> Non
 
 def test_default_language_is_english() -> None:
     assert Tokenizer().language == "english"
-
-
-@pytest.mark.parametrize(
-    ("code_or_name", "expected"),
-    [("de-AT", "german"), ("English", "english"), ("xx", None), ("", None), (None, None)],
-)
-def test_known_language_tells_unknown_codes_apart(
-    code_or_name: str | None, expected: str | None
-) -> None:
-    assert known_language(code_or_name) == expected
-
-
-@pytest.mark.parametrize(("name", "code"), [("german", "de"), ("english", "en"), ("klingon", None)])
-def test_iso_code(name: str, code: str | None) -> None:
-    assert iso_code(name) == code

@@ -13,7 +13,7 @@ import click
 from digest.cli._app import cli, config_option, load_config, plural
 
 if TYPE_CHECKING:
-    from digest.outbox import SendReport
+    from digest.deliver.sender import SendReport
     from digest.store import OutboxEntry
 
 
@@ -25,11 +25,11 @@ def send(config_path: Path | None) -> None:
     Exits 1 when a digest was deferred or failed, or sending had to stop.
     """
     config = load_config(config_path)
-    from digest import outbox
+    from digest.deliver import sender
     from digest.store import Store
 
     with Store(config.database) as store:
-        report = outbox.drain(config, store)
+        report = sender.drain(config, store)
         waiting = store.outbox_counts()
     if not (report.sent or report.deferred or report.failed or report.problem):
         click.echo("Nothing is due in the outbox.")
@@ -73,7 +73,7 @@ def retry(config_path: Path | None, digest_ids: tuple[int, ...], all_failed: boo
     if not digest_ids and not all_failed:
         raise click.UsageError("Name the digests to retry by ID, or pass --all-failed.")
     config = load_config(config_path)
-    from digest import outbox as sender
+    from digest.deliver import sender
     from digest.store import Store
 
     with Store(config.database) as store:

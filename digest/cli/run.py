@@ -20,7 +20,7 @@ from digest.cli.outbox import print_sending
 from digest.models import Subscriber
 
 if TYPE_CHECKING:
-    from digest.collection import Progress
+    from digest.collect import Progress
     from digest.pipeline import RunReport
 
 # The pipeline (sumy, trafilatura, numpy) is imported by the commands that use it, so that

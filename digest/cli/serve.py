@@ -47,11 +47,12 @@ def serve(config_path: Path | None, clock_start: datetime | None, with_web: bool
     """Run the service: collect every few minutes, and send each subscriber's digest at
     their send time in their time zone. Stops cleanly on SIGTERM or Ctrl-C."""
     config = load_config(config_path)
-    from digest import outbox, scheduler
+    from digest.deliver.sender import clock_from
+    from digest.service.jobs import serve
 
     _log_for_service()
     stop = _stop_on_signals()
-    clock = outbox.clock_from(clock_start) if clock_start is not None else None
+    clock = clock_from(clock_start) if clock_start is not None else None
     pages = None
     if with_web:
         from digest.web import WebServer
@@ -60,7 +61,7 @@ def serve(config_path: Path | None, clock_start: datetime | None, with_web: bool
         threading.Thread(target=pages.run, name="digest-web", daemon=True).start()
         logging.getLogger("digest.serve").info("subscriber pages on %s", pages.url)
     try:
-        scheduler.serve(config, stop=stop, clock=clock)
+        serve(config, stop=stop, clock=clock)
     finally:
         if pages is not None:
             pages.close()

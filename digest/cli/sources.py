@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from digest import sources as catalog
 from digest.cli._app import cli, config_option, load_config, plural
+from digest.collect import sources as catalog
 from digest.errors import ConfigError
 from digest.store import Store
 

@@ -39,7 +39,7 @@ def subscribe(
 ) -> None:
     """Subscribe EMAIL to the digest (or change an existing subscription)."""
     config = load_config(config_path)
-    from digest import subscriptions
+    from digest.schedule import subscriptions
     from digest.store import Store
 
     with Store(config.database) as store:
@@ -68,7 +68,7 @@ def subscribe(
 def unsubscribe(config_path: Path | None, email: str) -> None:
     """Stop sending digests to EMAIL."""
     config = load_config(config_path)
-    from digest import subscriptions
+    from digest.schedule import subscriptions
     from digest.store import Store
 
     with Store(config.database) as store:
@@ -82,7 +82,7 @@ def unsubscribe(config_path: Path | None, email: str) -> None:
 def subscribers(config_path: Path | None, as_json: bool) -> None:
     """List every subscriber, from the configuration file and the store."""
     config = load_config(config_path)
-    from digest import subscriptions
+    from digest.schedule import subscriptions
     from digest.store import Store
 
     with Store(config.database) as store:
@@ -119,12 +119,12 @@ def subscribers(config_path: Path | None, as_json: bool) -> None:
 def schedule(config_path: Path | None) -> None:
     """When each active subscriber's next digest is due, in their zone and in UTC."""
     config = load_config(config_path)
-    from digest import pipeline
+    from digest.schedule import upcoming
     from digest.store import Store
 
     now = datetime.now(UTC)
     with Store(config.database) as store:
-        rows = pipeline.upcoming(config, store, now=now)
+        rows = upcoming(config, store, now=now)
     if not rows:
         click.echo("No active subscribers.")
         return

@@ -27,7 +27,7 @@ def templates() -> None:
 def init_templates(config_path: Path | None, folder: Path | None, force: bool) -> None:
     """Copy the default templates (the digest's, and the subscriber pages' in web/) into
     FOLDER (default: the configured templates folder, else ./digest-templates) for editing."""
-    from digest.render import packaged_files, packaged_templates
+    from digest.render.templates import packaged_files, packaged_templates
 
     config = optional_config(config_path)
     target = folder or config.digest.templates or Path("digest-templates")
@@ -114,7 +114,7 @@ def preview(
 
 
 def _serve(page: Callable[[], tuple[str, str]], port: int, open_browser: bool) -> None:
-    from digest.preview_server import make_server
+    from digest.render.preview import make_server
 
     try:
         server = make_server(page, port=port)

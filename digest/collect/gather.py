@@ -3,12 +3,13 @@
 Network waits and CPU work are kept apart. Each source is handled by a thread (at most
 ``[http] concurrency`` at once; requests to one host are bounded by ``[http] per_host``
 inside the fetcher) that fetches it, hands the bytes to a CPU executor for parsing and
-extraction (`digest.prepare`), fetches the page behind each teaser, and has those pages
-extracted too. With many sources the CPU executor is a pool of worker processes, one per
-core, so that parsing and cleaning are not held to one core; with few it runs in the
-thread itself. The store is written from the calling thread only, one transaction per
-source, where duplicates across sources are resolved. A failing source or item is recorded
-with its reason and the pass goes on; a source that failed keeps every item it had seen.
+extraction (`prepare`, with the `ArticleMaker` the caller gives), fetches the page behind
+each teaser, and has those pages extracted too. With many sources the CPU executor is a
+pool of worker processes, one per core, so that parsing and cleaning are not held to one
+core; with few it runs in the thread itself. The store is written from the calling thread
+only, one transaction per source, where duplicates across sources are resolved. A failing
+source or item is recorded with its reason and the pass goes on; a source that failed keeps
+every item it had seen.
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ from datetime import datetime, timedelta
 from multiprocessing import get_context
 from typing import Any, TypeVar
 
-from digest import collect, fingerprint
+from digest.collect import fingerprint, read
+from digest.collect.fetch import Fetcher, RetryLater
+from digest.collect.prepare import ArticleMaker, Prepared, prepare_items, prepare_source
+from digest.collect.sources import all_sources
 from digest.config import Config
 from digest.errors import DigestError
-from digest.fetch import Fetcher, RetryLater
 from digest.models import CollectedArticle, FeedItem, Source
-from digest.prepare import Prepared, prepare_items, prepare_source
-from digest.sources import all_sources
 from digest.store import SourceState, Store
 
 log = logging.getLogger("digest")
@@ -73,7 +74,7 @@ class _Gathered:
     """What a thread brings back from one source."""
 
     source: Source
-    raw: collect.RawSource | None = None
+    raw: read.RawSource | None = None
     articles: list[CollectedArticle] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     error: DigestError | None = None
@@ -105,10 +106,12 @@ def collect_all(
     store: Store,
     *,
     now: datetime,
+    make_article: ArticleMaker,
     fetcher: Fetcher | None = None,
     progress: Progress | None = None,
 ) -> CollectionReport:
-    """Collect every source into the store; return what happened."""
+    """Collect every source into the store, each new item made into an article by
+    `make_article`; return what happened."""
     report = CollectionReport()
     for source in config.sources:
         store.sync_source(source)
@@ -118,7 +121,7 @@ def collect_all(
     http = fetcher or new_fetcher(config)
     try:
         with (
-            _cpu_executor(config.collect.processes, len(sources)) as cpu,
+            _cpu_executor(config.collect.processes, len(sources), make_article) as cpu,
             ThreadPoolExecutor(max_workers=config.http.concurrency) as pool,
         ):
             futures = {}
@@ -130,7 +133,7 @@ def collect_all(
                     continue
                 seen = frozenset(store.seen_guids(source.name))
                 language = source.language or config.digest.language
-                job = pool.submit(_gather, source, http, state, seen, language, cpu)
+                job = pool.submit(_gather, source, http, state, seen, language, make_article, cpu)
                 futures[job] = source
             # Results are stored in source order, whatever order they arrive in, so that
             # the first source listed is the one whose copy of a shared story is kept.
@@ -161,7 +164,7 @@ class _InlineExecutor(Executor):
         return future
 
 
-def _cpu_executor(processes: int, sources: int) -> Executor:
+def _cpu_executor(processes: int, sources: int, make_article: ArticleMaker) -> Executor:
     """Worker processes for the CPU-bound work, or the inline executor."""
     count = processes or ((os.cpu_count() or 1) if sources >= PROCESSES_FROM else 1)
     if count <= 1:
@@ -170,7 +173,7 @@ def _cpu_executor(processes: int, sources: int) -> Executor:
     # server is started once, imports the preparing code once, and forks each worker from
     # that clean, single-threaded process, so workers start at once.
     context = get_context("forkserver")
-    context.set_forkserver_preload(["digest.prepare"])
+    context.set_forkserver_preload(["digest.collect.prepare", make_article.__module__])
     return ProcessPoolExecutor(max_workers=count, mp_context=context)
 
 
@@ -180,18 +183,17 @@ def _gather(
     state: SourceState,
     seen: frozenset[str],
     language: str,
+    make_article: ArticleMaker,
     cpu: Executor,
 ) -> _Gathered:
     """Read one source and prepare its new items; never raises for a bad source or item."""
     gathered = _Gathered(source)
     try:
-        raw = collect.read_source(
-            source, fetcher, etag=state.etag, last_modified=state.last_modified
-        )
+        raw = read.read_source(source, fetcher, etag=state.etag, last_modified=state.last_modified)
         gathered.raw = raw
         if raw.not_modified:
             return gathered
-        prepared = cpu.submit(prepare_source, raw, seen, language).result()
+        prepared = cpu.submit(prepare_source, raw, seen, language, make_article).result()
     except DigestError as exc:
         gathered.error = exc
         return gathered
@@ -199,12 +201,12 @@ def _gather(
     pages: list[FeedItem] = []
     for teaser in prepared.waiting:
         try:
-            pages.append(collect.fetch_full_text(teaser, source, fetcher))
+            pages.append(read.fetch_full_text(teaser, source, fetcher))
         except DigestError as exc:  # keep the teaser: something beats nothing
             gathered.full_text_failures.append(Failure(teaser.url, str(exc)))
             pages.append(teaser)
     if pages:
-        gathered.add(cpu.submit(prepare_items, pages, language).result())
+        gathered.add(cpu.submit(prepare_items, pages, language, make_article).result())
     return gathered
 
 

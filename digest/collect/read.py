@@ -1,7 +1,7 @@
 """Collection: read sources into raw `FeedItem` records.
 
-Feeds and pages come over HTTP through `digest.fetch` (the only network code) and are
-parsed by `digest.feeds`; local files and folders are read here. For a feed entry that
+Feeds and pages come over HTTP through `digest.collect.fetch` (the only network code) and are
+parsed by `digest.collect.feeds`; local files and folders are read here. For a feed entry that
 carries only a teaser, `fetch_full_text` fetches the page it links to, through the guard
 against private addresses unless the source allows them.
 """
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import charset_normalizer
 
+from digest.collect.feeds.parse import parse_feed
+from digest.collect.fetch import Fetcher, FetchResult
 from digest.errors import FetchError
-from digest.feeds import parse_feed
-from digest.fetch import Fetcher, FetchResult
 from digest.models import FeedItem, Source, SourceKind
 
 DOCUMENT_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "text", ".md": "markdown"}

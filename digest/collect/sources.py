@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from digest.collect.opml import OpmlFeed, parse_opml, render_opml
+from digest.collect.urls import canonical_url
 from digest.config import Config, parse_source
 from digest.errors import ConfigError
 from digest.models import Source, SourceKind
-from digest.opml import OpmlFeed, parse_opml, render_opml
 from digest.store import SourceState, Store
-from digest.urls import canonical_url
 
 
 @dataclass(frozen=True, slots=True)

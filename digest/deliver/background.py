@@ -21,8 +21,8 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from digest.config import Config
+from digest.deliver.sender import Sender, SendReport, clock_from
 from digest.errors import DeliveryError
-from digest.outbox import Sender, SendReport, clock_from
 from digest.store import Store
 
 POLL = 0.05  # seconds between looks at the outbox when nothing is due

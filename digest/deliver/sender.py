@@ -36,10 +36,16 @@ from pathlib import Path
 from typing import Self
 
 from digest.config import Config
-from digest.deliver import CannotConnect, ConnectionLost, Outcome, Transport, open_transport
+from digest.deliver.pacing import RateLimit, RetryPolicy
+from digest.deliver.transports import (
+    CannotConnect,
+    ConnectionLost,
+    Outcome,
+    Transport,
+    open_transport,
+)
 from digest.errors import DeliveryError
 from digest.models import Delivery
-from digest.pacing import RateLimit, RetryPolicy
 from digest.store import ClaimedDigest, OutboxEntry, Store
 
 log = logging.getLogger("digest.outbox")

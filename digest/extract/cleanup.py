@@ -6,7 +6,7 @@ drops page furniture and keeps a repeated paragraph once, while keeping the arti
 sentences intact. `html_to_text` sanitises feed-supplied HTML with nh3 and converts it with
 html2text; `markdown_to_text` does the same for Markdown notes. Both end with `clean_text`.
 
-The furniture rules themselves live in `digest.furniture`. Every rule and pass was measured
+The furniture rules themselves live in `digest.extract.furniture`. Every rule and pass was measured
 on the extraction dev set (``bench/extraction.py --rules``) and against the reference texts
 there: a rule that removed article text was narrowed or dropped.
 """
@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 import html2text
 import nh3
 
-from digest import furniture
+from digest.extract import furniture
 
 __all__ = ["clean_text", "html_to_text", "markdown_to_text", "sanitize_html", "text_key"]
 
@@ -139,7 +139,7 @@ def clean_text(text: str) -> str:
     contact lines, time stamps, menus (a separator-joined line, or a run of three or more
     short entries that opens or closes the text), and a paragraph repeated verbatim or
     nearly so (the later copy, or the shorter teaser of a longer paragraph). Paragraphs
-    that read as the article's own sentences are kept; `digest.furniture` has the rules.
+    that read as the article's own sentences are kept; `digest.extract.furniture` has the rules.
     Idempotent. Returns paragraphs separated by one blank line, or "".
     """
     paragraphs = list(_paragraphs(text))

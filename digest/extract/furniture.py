@@ -1,7 +1,7 @@
 """Page furniture: the rules that tell a banner, a credit or a menu from article prose.
 
 Pure: no I/O, and nothing from digest. Each rule looks at one normalised paragraph (one
-line of extracted text) and answers whether it is furniture; `digest.cleanup.clean_text`
+line of extracted text) and answers whether it is furniture; `digest.extract.cleanup.clean_text`
 applies them. They are deliberately narrow: a rule matches a short paragraph that starts
 or ends in a known way, so that a real sentence that merely mentions "copyright",
 "subscribers" or "sources" is kept. Each was measured on the extraction dev set; see

@@ -9,7 +9,7 @@ The extractor was chosen by measurement (``bench/extraction.py``): trafilatura w
 mode (no second, comparison extractor) takes about half the time and gives the same text
 on 90 of the 91 dev pages; on the last one it finds almost nothing, and then, as on any
 such page, a recall-oriented pass rescues the text. The text then goes through
-`digest.cleanup.clean_text`.
+`digest.extract.cleanup.clean_text`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from htmldate import find_date
 from lxml import etree
 from trafilatura import metadata as page_metadata
 
-from digest.cleanup import clean_text, text_key
 from digest.errors import ExtractError
+from digest.extract.cleanup import clean_text, text_key
 from digest.language import detect_language
 from digest.models import Article
 

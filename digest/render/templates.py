@@ -5,7 +5,7 @@ environment serves each folder: the user's folder (when configured) overrides th
 templates file by file (a ChoiceLoader), templates run in a sandbox (a user's template may
 not reach into Python), undefined names are errors (`StrictUndefined`) and HTML templates
 are autoescaped by their extension. Templates receive the `Digest` record as ``digest`` and
-nothing else, plus the filters of `digest.filters`.
+nothing else, plus the filters of `digest.render.filters`.
 
 The HTML's ``<style>`` rules are copied into ``style`` attributes (css-inline, which fetches
 nothing), so mail clients that drop ``<style>`` still show the design; the block stays for
@@ -27,8 +27,8 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from digest.errors import RenderError
-from digest.filters import FILTERS
 from digest.models import Article, Digest, RenderedDigest, Subscriber, Summary
+from digest.render.filters import FILTERS
 
 SUBJECT_TEMPLATE = "subject.txt"
 TEXT_TEMPLATE = "digest.txt"
@@ -39,10 +39,11 @@ _INLINER = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=F
 
 def packaged_templates() -> Path:
     """The folder of default templates shipped with digest."""
-    installed = Path(__file__).parent / "_templates"
+    package = Path(__file__).resolve().parent.parent  # digest/
+    installed = package / "_templates"  # where a wheel puts them
     if installed.is_dir():
         return installed
-    return Path(__file__).resolve().parent.parent / "templates"
+    return package.parent / "templates"  # a checkout
 
 
 def _autoescape(name: str | None) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 from digest.config import Config
 from digest.errors import SubscriptionError
 from digest.models import Subscriber
-from digest.periods import current_slot
+from digest.schedule.periods import current_slot
 from digest.store import Store, StoredSubscriber
 from digest.validation import Invalid, normalise_email, send_time, timezone, weekday
 

@@ -28,7 +28,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from digest import pipeline
-from digest.collection import collect_all
 from digest.config import Config
 from digest.errors import DigestError
 from digest.lockfile import ServiceLock
@@ -95,7 +94,9 @@ def _job(what: str, config: Config, work: Callable[[Store], T]) -> T | None:
 
 def collect(config: Config, now: Clock) -> None:
     """The ``collect`` job: one collection pass, one log line."""
-    report = _job("collection", config, lambda store: collect_all(config, store, now=now()))
+    report = _job(
+        "collection", config, lambda store: pipeline.collect_all(config, store, now=now())
+    )
     if report is None:
         return
     failed = len(report.source_failures)

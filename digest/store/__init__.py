@@ -12,7 +12,7 @@ What counts as what:
 - an *article* is stored once, however many sources carry it (same canonical URL, same
   words, or a near-identical fingerprint); every source that carried it is recorded;
 - a *digest* is queued in the outbox with its whole message when it is rendered, and is
-  sent, deferred or failed by the sender (`digest.outbox`);
+  sent, deferred or failed by the sender (`digest.deliver.sender`);
 - an article counts as *delivered* to a subscriber only once a digest holding it was sent to
   that subscriber; while such a digest waits in the outbox, the article goes in no other.
 """

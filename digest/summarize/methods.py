@@ -1,9 +1,9 @@
 """Choose the sentences that stand for an article: extractive summarisation.
 
-This module owns the summarisation stage: ``summarize`` (``Article`` in, ``Summary`` out),
-``summarize_text`` for plain text, ``METHODS``, the method names a user may pick, and
-``DEFAULT_METHOD``, the project's own ``newsrank`` (``digest.ranking``). The other methods
-are sumy's summarizers, plus ``lead`` (the opening sentences).
+This module is the summarisation stage's front: ``summarize`` (``Article`` in, ``Summary``
+out), ``summarize_text`` for plain text, ``METHODS``, the method names a user may pick, and
+``DEFAULT_METHOD``, the project's own ``newsrank`` (`digest.summarize.newsrank`). The other
+methods are sumy's summarizers, plus ``lead`` (the opening sentences).
 
 Pure: no I/O (no files, network or clock), and no state kept between calls apart from a
 per-language cache of tokenizers, stemmers and stop words.
@@ -12,12 +12,12 @@ How a text is summarised:
 
 1. The language is the one given (a sumy name or an ISO code) or, when none or an unknown
    one is given, detected from the text; it picks the tokenizer rules, stemmer and stop
-   words. Paragraphs are split on blank lines and sentences with ``digest.tokenizer``.
+   words. Paragraphs are split on blank lines and sentences with ``digest.summarize.tokenizer``.
    The sumy document is built here from sumy's ``Sentence``/``Paragraph`` classes, not
    with ``PlaintextParser``, which would treat ALL-CAPS lines as headings and drop them.
 2. Subheadings (a short one-line paragraph with no sentence ending) are not candidates
    unless the text has nothing else; page furniture (bylines, "Read more", "Scroll down
-   for video": ``digest.ranking.is_furniture``) never is. Sentences without a word, and
+   for video": ``digest.summarize.newsrank.is_furniture``) never is. Sentences without a word, and
    sentences whose word set is a near-duplicate (Jaccard >= 0.8) of an earlier one, are
    dropped, so a page that repeats its lead yields it once.
 3. Very long texts are cut to ``_MAX_CANDIDATES`` sentences (for ``newsrank`` the first
@@ -54,10 +54,10 @@ from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
 from digest.errors import SummarizeError
-from digest.language import detect_language
+from digest.language import detect_language, known_language
 from digest.models import Article, Summary
-from digest.ranking import content_terms, is_furniture, rank_sentences
-from digest.tokenizer import Tokenizer, known_language
+from digest.summarize.newsrank import content_terms, is_furniture, rank_sentences
+from digest.summarize.tokenizer import Tokenizer
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "summarize", "summarize_text"]
 
@@ -71,7 +71,7 @@ _RANKERS: dict[str, Callable[..., Any]] = {
     "reduction": ReductionSummarizer,
 }
 DEFAULT_METHOD = "newsrank"
-"""The project's own method: lead-aware centrality (see ``digest.ranking``)."""
+"""The project's own method: lead-aware centrality (see ``digest.summarize.newsrank``)."""
 METHODS: tuple[str, ...] = (DEFAULT_METHOD, *_RANKERS, "edmundson", "lead")
 """The summarisation method names ``summarize`` accepts."""
 

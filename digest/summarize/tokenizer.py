@@ -1,10 +1,10 @@
 """Sentence and word splitting for sumy, with no downloaded data.
 
 This module owns ``Tokenizer``, a drop-in for sumy's own tokenizer (``language``,
-``to_sentences``, ``to_words``, tuples of stripped strings), ``language_for``, which maps
-ISO codes to the language names sumy uses, and the per-language word lists, which
-`digest.language` also uses to tell the language of a short text. sumy's ``Tokenizer``
-needs NLTK punkt data and is never constructed here.
+``to_sentences``, ``to_words``, tuples of stripped strings), and the per-language
+abbreviation lists it splits by. The names languages go by and the words that open their
+sentences belong to `digest.language`. sumy's ``Tokenizer`` needs NLTK punkt data and is
+never constructed here.
 
 Sentences are split with regular expressions compiled once at import, plus small
 per-language word lists (abbreviations, words that start sentences). A "." ends a sentence
@@ -14,7 +14,7 @@ abbreviation before a number ("No. 10"), or an ambiguous abbreviation (months, "
 Decimals and URLs never split because a terminator must be followed by whitespace.
 CJK and Arabic terminators split wherever they occur. Line breaks alone do not split.
 
-Pure: no I/O, nothing imported from digest.
+Pure: no I/O; from digest it imports `digest.language` only.
 """
 
 # ruff: noqa: RUF001, RUF003
@@ -24,7 +24,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Tokenizer", "function_words", "iso_code", "known_language", "language_for"]
+from digest.language import OPENERS, known_language
+
+__all__ = ["Tokenizer"]
 
 # Terminators that need whitespace after them, and closers that stay with the sentence.
 _WEST = ".!?…‽"
@@ -86,223 +88,133 @@ _CORE_TITLES = "mr mrs ms dr prof st mt vs cf e.g i.e viz"
 _CORE_NUMERIC = "no nos nr art fig figs vol vols p pp ch chap sec tel op"
 _CORE_AMBIGUOUS = "etc al inc ltd co corp llc plc ph.d ee.uu ca"
 _EN_MONTHS = "jan feb mar apr jun jul aug sep sept oct nov dec"
-_EN_STARTERS = """the a an he she it they we i you this that these those there here his her its
-    their our my your but and or so yet in on at for from with by as if when while after before
-    since although though however meanwhile then now also some many most all one what who how
-    why where it's mr mrs ms dr"""
 
-_GENERIC = _rules(ambiguous=_EN_MONTHS, starters=_EN_STARTERS)
+_GENERIC = _rules(ambiguous=_EN_MONTHS, starters=OPENERS["english"])
 _RULES: dict[str, _Rules] = {
     "english": _rules(
         "gen sen rep gov col lt sgt capt cmdr adm maj rev hon pres supt det insp messrs brig "
         "cpl pvt atty approx",
         "",
         _EN_MONTHS + " jr sr bros ave blvd rd dept univ est assn",
-        _EN_STARTERS,
+        OPENERS["english"],
     ),
     "german": _rules(
         "hr hrn fr frl z.b d.h vgl bzw sog inkl bspw ggü",
         "s abs bd",
         "usw u.a ggf evtl mio mrd tsd jh jan feb apr aug sept okt nov dez",
-        """der die das den dem des ein eine einer einen es er sie wir ich ihr man dies diese
-        dieser dieses doch aber und oder so auch im in am an auf bei mit nach seit als wenn
-        während nun dann da deshalb jedoch trotzdem zudem außerdem zwar""",
+        OPENERS["german"],
         ordinals=True,
     ),
     "french": _rules(
         "m mm mme mmes mlle mlles pr ste me mgr env p.ex",
         "n",
         "av apr janv févr avr juil sept oct nov déc",
-        """le la les l un une des il elle ils elles on nous vous je ce cette ces cet c mais et
-        ou donc car en dans au aux du de d selon pour par sur si quand alors puis depuis
-        cependant pourtant ainsi""",
+        OPENERS["french"],
     ),
     "spanish": _rules(
         "sr sra srta sres dra ud uds lic ing dña",
         "núm pág",
         "aprox ene feb mar abr may jun jul ago sept oct nov dic",
-        """el la los las un una unos unas lo él ella ellos ellas yo nosotros se es en con por
-        para pero y o si cuando como este esta estos estas ese esa eso aunque sin además
-        también así según tras desde""",
+        OPENERS["spanish"],
     ),
     "italian": _rules(
         "sig sigg sig.ra dott dott.ssa ing avv on geom rag",
         "pag n",
         "ecc gen feb mar apr mag giu lug ago set ott nov dic",
-        """il lo la i gli le l un uno una è e ma o se quando come questo questa questi queste
-        quello quella nel nella del della in con per da dopo anche però tuttavia inoltre
-        secondo lui lei noi loro io""",
+        OPENERS["italian"],
     ),
     "portuguese": _rules(
         "sr sra srs dra profa eng exmo exma",
         "pág n nº",
         "jan fev mar abr mai jun jul ago set out nov dez",
-        """o a os as um uma uns umas ele ela eles elas eu nós se é em no na nos nas com por
-        para mas e ou quando como este esta isso isto esse essa também porém contudo segundo
-        após depois""",
+        OPENERS["portuguese"],
     ),
     "dutch": _rules(
         "dhr mevr mw drs ir ing bijv d.w.z o.a m.b.t",
         "blz",
         "enz jl jan feb mrt apr jun jul aug sep okt nov dec",
-        """de het een hij zij ze wij we ik u dit dat deze die maar en of als toen nu dan ook in
-        op met voor na volgens er""",
+        OPENERS["dutch"],
     ),
     "czech": _rules(
         "např tzv tj resp mj ing mgr bc mudr rndr phdr judr doc sv pí",
         "č str čís",
         "atd apod aj tis mil mld r",
-        """ten ta to ti ty tento tato toto on ona ono oni my já vy a ale i však proto když jak
-        v ve na po podle také pak tak je se""",
+        OPENERS["czech"],
         ordinals=True,
     ),
     "slovak": _rules(
         "napr tzv t.j resp ing mgr bc mudr rndr phdr judr doc sv",
         "č str",
         "atď atd tis mil mld r",
-        """ten tá to tí tento táto toto on ona ono oni my ja vy a ale i však preto keď ako v
-        vo na po podľa tiež potom tak je sa""",
+        OPENERS["slovak"],
         ordinals=True,
     ),
     "russian": _rules(
         "т.е т.к т.н им ул просп пер проф акад",
         "стр рис",
         "т.д т.п др млн млрд тыс руб коп см",
-        """в во на он она оно они мы я вы это этот эта эти но и а однако по при с со как
-        когда если после также кроме""",
+        OPENERS["russian"],
     ),
     "ukrainian": _rules(
         "т.б т.зв ім вул просп пров проф акад",
         "стор рис",
         "т.д т.п ін млн млрд тис грн див",
-        """в у на він вона воно вони ми я ви це цей ця ці але і й а однак за при з як коли
-        якщо після також""",
+        OPENERS["ukrainian"],
     ),
     "polish": _rules(
         "np m.in tzn tj mgr inż ks płk ul pl",
         "s str",
         "itd itp wg tys mln mld zł godz ok r",
-        """w we na on ona ono oni my ja wy to ten ta te ale i a jednak że gdy jak jeśli po
-        także przez dla z ze""",
+        OPENERS["polish"],
     ),
     "swedish": _rules(
         "t.ex bl.a dvs s.k resp",
         "s kl",
         "osv m.m kr milj jan feb mar apr jun jul aug sep okt nov dec",
-        """den det de en ett han hon vi jag ni man detta denna dessa men och eller om när som
-        i på med för efter enligt också""",
+        OPENERS["swedish"],
     ),
     "danish": _rules(
         "bl.a f.eks dvs mht hhv",
         "s",
         "osv mv kr mio mia jan feb mar apr jun jul aug sep okt nov dec",
-        """den det de en et han hun vi jeg man dette denne disse men og eller hvis når som i på
-        med for efter ifølge også""",
+        OPENERS["danish"],
         ordinals=True,
     ),
     "norwegian": _rules(
         "bl.a f.eks dvs mht hhv",
         "s",
         "osv mv kr mill mrd jan feb mar apr jun jul aug sep okt nov des",
-        """den det de en et han hun vi jeg man dette denne disse men og eller hvis når som i på
-        med for etter ifølge også""",
+        OPENERS["norwegian"],
         ordinals=True,
     ),
     "finnish": _rules(
         "esim ns mm eli ks",
         "s",
         "jne yms tms milj mrd",
-        "hän he se ne me minä sinä te tämä nämä mutta ja tai kun jos myös",
+        OPENERS["finnish"],
         ordinals=True,
     ),
     "hungarian": _rules(
         "pl ifj id kb ún",
         "o",
         "stb mrd",
-        "a az egy ő ők mi én ez ezek de és vagy ha amikor is",
+        OPENERS["hungarian"],
         ordinals=True,
     ),
     "romanian": _rules(
         "dl dna d-l d-na ing str",
         "",
         "mil mld",
-        "el ea ei ele noi eu acesta aceasta dar și sau în la cu pentru după",
+        OPENERS["romanian"],
     ),
     "greek": _rules(
         "π.χ κ.α κ.λπ κ.τ.λ λ.χ δηλ βλ κ.ο.κ",
         "σελ κεφ αρ",
         "χμ χλμ χιλ τηλ",
-        "ο η το οι τα ένας μια ένα αυτός αυτή αυτό αλλά και ή όταν αν στο στη στην",
+        OPENERS["greek"],
         boundary=_BOUNDARY_GREEK,
     ),
 }
-
-# Language names sumy knows (stop words, stemmers or special tokenizers), by ISO 639 code.
-_LANGUAGES: dict[str, tuple[str, ...]] = {
-    "arabic": ("ar", "ara"), "chinese": ("zh", "zho", "chi"), "czech": ("cs", "ces", "cze"),
-    "danish": ("da", "dan"), "dutch": ("nl", "nld", "dut"), "english": ("en", "eng"),
-    "finnish": ("fi", "fin"), "french": ("fr", "fra", "fre"), "german": ("de", "deu", "ger"),
-    "greek": ("el", "ell", "gre"), "hebrew": ("he", "iw", "heb"), "hungarian": ("hu", "hun"),
-    "italian": ("it", "ita"), "japanese": ("ja", "jpn"), "korean": ("ko", "kor"),
-    "norwegian": ("no", "nb", "nn", "nor", "nob", "nno"), "polish": ("pl", "pol"),
-    "portuguese": ("pt", "por"), "romanian": ("ro", "ron", "rum"), "russian": ("ru", "rus"),
-    "slovak": ("sk", "slk", "slo"), "spanish": ("es", "spa"), "swedish": ("sv", "swe"),
-    "thai": ("th", "tha"), "ukrainian": ("uk", "ukr"),
-}  # fmt: skip
-_NAMES: dict[str, str] = {name: name for name in _LANGUAGES}
-_NAMES.update({code: name for name, codes in _LANGUAGES.items() for code in codes})
-
-
-def _lookup(code_or_name: str) -> str | None:
-    key = code_or_name.strip().lower().replace("_", "-")
-    return _NAMES.get(key) or _NAMES.get(key.split("-", 1)[0])
-
-
-def known_language(code_or_name: str | None) -> str | None:
-    """Return the sumy language name for a code or name, or ``None`` when it names none."""
-    return _lookup(code_or_name) if code_or_name else None
-
-
-def language_for(code_or_name: str | None) -> str:
-    """Return the sumy language name for an ISO 639 code or a language name.
-
-    Accepts "en", "en-US", "en_GB", "eng", "English" and the like; returns a lower-case name
-    such as "english" or "german". ``None``, an empty string and languages sumy has no
-    resources for all give "english". Never raises.
-    """
-    if not code_or_name:
-        return "english"
-    return _lookup(code_or_name) or "english"
-
-
-# Scripts that name their language outright. Kana decide Japanese even in text that is
-# mostly Han characters; any other script must hold a good share of the letters.
-def function_words() -> dict[str, tuple[str, ...]]:
-    """Each language's sentence openers (articles, pronouns, conjunctions), which double as
-    its most common words: word -> the sumy names of the languages it belongs to.
-
-    English, the usual fallback, also gets frequent words that rarely open a sentence, so
-    a short English text is not taken for Czech ("to", "a", "on") or Hungarian ("a", "is").
-    """
-    table: dict[str, tuple[str, ...]] = {}
-    for name, rules in _RULES.items():
-        extra = _ENGLISH_EXTRA if name == "english" else frozenset()
-        for word in rules.starters | extra:
-            table[word] = (*table.get(word, ()), name)
-    return table
-
-
-_ENGLISH_EXTRA = frozenset({
-    "of", "to", "is", "was", "are", "were", "be", "been", "has", "have", "had", "not", "will",
-    "would", "said",
-})  # fmt: skip
-
-
-def iso_code(name: str) -> str | None:
-    """The ISO 639-1 code of a sumy language name ("german" -> "de"), if known."""
-    codes = [code for code in _LANGUAGES.get(name, ()) if len(code) == 2]
-    return codes[0] if codes else None
-
 
 _TOKEN_STOPS = frozenset(_EAST)
 
@@ -325,7 +237,7 @@ class Tokenizer:
     __slots__ = ("_language", "_rules")
 
     def __init__(self, language: str = "english") -> None:
-        self._language = _lookup(language) or language.strip().lower()
+        self._language = known_language(language) or language.strip().lower()
         self._rules = _RULES.get(self._language, _GENERIC)
 
     @property

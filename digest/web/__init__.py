@@ -32,7 +32,7 @@ from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from digest.config import Config
-from digest.render import packaged_templates
+from digest.render.templates import packaged_templates
 from digest.store import Store
 from digest.tokens import secret_key
 from digest.web.limits import RateLimit

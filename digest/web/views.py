@@ -1,4 +1,4 @@
-"""The pages: each view reads the request, calls `digest.subscriptions`, renders a page.
+"""The pages: each view reads the request, calls `digest.schedule.subscriptions`, renders a page.
 
 Pages are ``web/<name>.html`` templates; every page whose link carries a token is checked
 first (`_holder`), and an invalid link gets ``web/invalid_link.html`` with status 400 and
@@ -18,11 +18,12 @@ from zoneinfo import available_timezones
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 
-from digest import compose, subscriptions, tokens
+from digest import tokens
 from digest.config import Config
+from digest.deliver import Sender, queue_notice
 from digest.errors import SubscriptionError
 from digest.models import WEEKDAYS, RenderedDigest
-from digest.outbox import Sender
+from digest.schedule import subscriptions
 from digest.store import Store, StoredSubscriber
 
 pages = Blueprint("pages", __name__)
@@ -271,7 +272,7 @@ def _send_notice(config: Config, store: Store, stored: StoredSubscriber, mail: s
         text=render_template(f"web/{mail}_mail.txt", **context),
         html=render_template(f"web/{mail}_mail.html", **context),
     )
-    digest_id = compose.queue_notice(config, store, stored.subscriber, rendered, now=_now())
+    digest_id = queue_notice(config, store, stored.subscriber, rendered, now=_now())
     threading.Thread(target=_send, args=(config, digest_id), daemon=True).start()
 
 

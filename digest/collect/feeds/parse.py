@@ -1,10 +1,10 @@
 """Feed parsing: RSS 0.9x/1.0/2.0, Atom and JSON Feed bytes in, `FeedItem` records out.
 
-Pure: no I/O. Well-formed RSS 2.0 and Atom go through a fast lxml reader
-(`digest.fastfeed`); everything else goes to feedparser, which is handed bytes, never a URL
-or a file name, so it cannot fetch anything. JSON Feed (which feedparser does not read) goes
-to `digest.jsonfeed`. Feed HTML is kept as it is here and only ever turned into plain text
-later (`digest.cleanup`).
+Pure: no I/O. Well-formed RSS 2.0 and Atom go through a fast lxml reader (`fast`);
+everything else goes to feedparser, which is handed bytes, never a URL or a file name, so it
+cannot fetch anything. JSON Feed (which feedparser does not read) goes to `jsonfeed`. Feed
+HTML is kept as it is here and only ever turned into plain text later
+(`digest.extract.cleanup`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from digest import fastfeed
+from digest.collect.feeds import fast
+from digest.collect.feeds.jsonfeed import looks_like_json_feed, parse_json_feed
 from digest.errors import FeedError
-from digest.jsonfeed import looks_like_json_feed, parse_json_feed
 from digest.models import FeedItem, Source
 
 _HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b",
@@ -52,9 +52,9 @@ def parse_feed(
         raise FeedError(f"{where} is binary data, not a feed.")
     if _HTML_START.match(content[:4096]):
         raise FeedError(f"{where} is a web page, not a feed.{_feed_hint(content, base_url)}")
-    fast = fastfeed.parse(content, source, base_url)
-    if fast is not None:
-        return fast
+    items = fast.parse(content, source, base_url)
+    if items is not None:
+        return items
     return parse_with_feedparser(content, source, base_url=base_url, content_type=content_type)
 
 
