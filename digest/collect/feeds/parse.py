@@ -9,17 +9,17 @@ HTML is kept as it is here and only ever turned into plain text later
 
 from __future__ import annotations
 
-import hashlib
 import io
+import logging
 import re
-from calendar import timegm
-from datetime import UTC, datetime
+from time import struct_time
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser.exceptions import CharacterEncodingOverride, NonXMLContentType
 
-from digest.collect.feeds import fast
+from digest.collect.feeds import entries, fast
 from digest.collect.feeds.jsonfeed import looks_like_json_feed, parse_json_feed
 from digest.errors import FeedError
 from digest.models import FeedItem, Source
@@ -30,7 +30,8 @@ _LINK_TAG = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
                "application/json")  # fmt: skip
-_TAG = re.compile(r"<[^>]+>")
+_HTML_TYPES = {"text/html", "application/xhtml+xml"}
+logger = logging.getLogger(__name__)
 
 
 def parse_feed(
@@ -38,10 +39,13 @@ def parse_feed(
 ) -> list[FeedItem]:
     """Parse feed bytes into items, in feed order.
 
-    `content_type` is the HTTP Content-Type, whose charset feedparser takes into account;
-    `base_url` resolves relative links. Raises `FeedError` with a one-line reason when the
-    bytes are not a feed: empty, binary, a web page (naming the feed it links to, if any),
-    or XML too broken to yield any entry.
+    `content_type` is the HTTP Content-Type, whose charset is weighed against the XML
+    declaration as feedparser does; `base_url` (the feed's URL) resolves relative links,
+    after any ``xml:base``. Raises `FeedError` with a one-line reason when the bytes are not a
+    feed: empty, binary, a web page (naming the feed it links to, if any), or XML too broken
+    to yield any entry. Nothing else leaves it: a feed that trips up a reader is refused
+    with a `FeedError`, never with a bare exception that would stop a collection pass.
+    `digest.collect.feeds.entries` says how each field of an item is made.
     """
     where = f"{source.location} (source {source.name!r})"
     if not content.strip():
@@ -52,7 +56,15 @@ def parse_feed(
         raise FeedError(f"{where} is binary data, not a feed.")
     if _HTML_START.match(content[:4096]):
         raise FeedError(f"{where} is a web page, not a feed.{_feed_hint(content, base_url)}")
-    items = fast.parse(content, source, base_url)
+    try:
+        items = fast.parse(content, source, base_url, content_type)
+    except RecursionError:
+        items = None
+    except MemoryError:
+        raise
+    except Exception:  # a fast-reader bug must not lose the feed: feedparser reads it
+        logger.exception("The fast feed reader failed on %s; feedparser reads it", where)
+        items = None
     if items is not None:
         return items
     return parse_with_feedparser(content, source, base_url=base_url, content_type=content_type)
@@ -64,26 +76,78 @@ def parse_with_feedparser(
     """Parse with feedparser, which copes with every dialect and most broken XML."""
     where = f"{source.location} (source {source.name!r})"
     headers = {"content-type": content_type} if content_type else None
-    parsed: Any = feedparser.parse(
-        io.BytesIO(content),
-        response_headers=headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
-    entries = [entry for entry in parsed.entries if _has_substance(entry)]
-    if not entries and (not parsed.get("version") or parsed.get("bozo")):
+    try:
+        parsed: Any = feedparser.parse(
+            io.BytesIO(content),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except MemoryError:
+        raise
+    except Exception as exc:  # RecursionError on absurd nesting, or a feedparser bug
+        raise FeedError(
+            f"{where} could not be read as a feed ({type(exc).__name__}: {_one_line(str(exc))})."
+        ) from exc
+    base = base_url or _feed_link(parsed)
+    found = (entries.item(_entry(entry), source, base) for entry in parsed.entries)
+    items = [found_item for found_item in found if found_item is not None]
+    if not parsed.entries and (not parsed.get("version") or _broken(parsed)):
         # No entry, and either no feed at all or XML too broken to trust: an empty feed
         # that parses cleanly is fine, a broken one with nothing to recover is an error.
+        # (Entries that are all empty husks make an empty feed, not an error.)
         reason = parsed.get("bozo_exception")
         detail = f" ({_one_line(str(reason))})" if reason else ""
         raise FeedError(f"{where} is not an RSS, Atom or JSON feed{detail}.")
-    base = base_url or parsed.feed.get("link", "")
-    return [_entry_item(entry, source, base) for entry in entries]
+    return items
 
 
-def _has_substance(entry: Any) -> bool:
-    """An entry with a title, a link or a body; broken XML can leave empty husks."""
-    return bool(entry.get("title") or entry.get("link") or _entry_content(entry)[0].strip())
+def _broken(parsed: Any) -> bool:
+    """Whether feedparser had to repair the XML (not merely doubt the declared charset)."""
+    reason = parsed.get("bozo_exception")
+    return bool(parsed.get("bozo")) and not isinstance(
+        reason, CharacterEncodingOverride | NonXMLContentType
+    )
+
+
+def _feed_link(parsed: Any) -> str:
+    link = parsed.feed.get("link", "") if isinstance(parsed.feed, dict) else ""
+    return link if isinstance(link, str) else ""
+
+
+def _entry(entry: Any) -> entries.Entry:
+    """feedparser's entry as an `entries.Entry`."""
+    title_detail = entry.get("title_detail") or {}
+    bodies = [
+        (_text(part.get("value")), _text(part.get("type")))
+        for part in entry.get("content") or []
+        if isinstance(part, dict)
+    ]
+    if entry.get("summary"):
+        detail = entry.get("summary_detail") or {}
+        bodies.append((_text(entry["summary"]), _text(detail.get("type", "text/html"))))
+    link, guid = _text(entry.get("link")), _text(entry.get("id"))
+    return entries.Entry(
+        title=_text(entry.get("title")),
+        title_is_html=title_detail.get("type") in _HTML_TYPES,
+        link=link,
+        link_is_guid=bool(entry.get("guidislink")) and link == guid,
+        id=guid,
+        dates=tuple(  # dict.get: FeedParserDict maps a missing "updated" to "published"
+            _struct(dict.get(entry, key))
+            for key in ("published_parsed", "updated_parsed", "created_parsed")
+        ),
+        author=_text(entry.get("author")),
+        bodies=bodies,
+    )
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _struct(value: object) -> struct_time | None:
+    return value if isinstance(value, struct_time) else None
 
 
 def _feed_hint(content: bytes, base_url: str) -> str:
@@ -103,60 +167,12 @@ def alternate_feed_links(html: str, base_url: str = "") -> list[str]:
         rel = attributes.get("rel", "").lower().split()
         kind = attributes.get("type", "").lower()
         if "alternate" in rel and kind in _FEED_TYPES and attributes.get("href"):
-            found.append(urljoin(base_url, attributes["href"]))
-    return list(dict.fromkeys(found))
-
-
-def _entry_item(entry: Any, source: Source, base_url: str) -> FeedItem:
-    link = urljoin(base_url, entry.get("link", "")) if entry.get("link") else ""
-    content, content_type = _entry_content(entry)
-    guid = entry.get("id") or link or content_hash_id(entry.get("title", "") + content)
-    return FeedItem(
-        source=source.name,
-        guid=str(guid),
-        url=link,
-        title=_plain(entry.get("title", "")),
-        content=content,
-        content_type=content_type,
-        published=_entry_time(entry),
-        author=entry.get("author") or None,
-    )
-
-
-def _entry_content(entry: Any) -> tuple[str, str]:
-    """The fullest body an entry has, and whether it is HTML or text."""
-    candidates = [
-        (part.get("value", ""), part.get("type", "")) for part in entry.get("content", [])
-    ]
-    if entry.get("summary"):
-        detail = entry.get("summary_detail") or {}
-        candidates.append((entry["summary"], detail.get("type", "text/html")))
-    if not candidates:
-        return "", "text"
-    value, mime = max(candidates, key=lambda candidate: len(candidate[0]))
-    return value, "text" if mime == "text/plain" else "html"
-
-
-def _entry_time(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
             try:
-                return datetime.fromtimestamp(timegm(value), UTC)
-            except (OverflowError, ValueError, OSError):
+                found.append(urljoin(base_url, attributes["href"]))
+            except ValueError:  # an address that cannot be parsed is no address
                 continue
-    return None
-
-
-def _plain(title: str) -> str:
-    """Feed titles sometimes carry markup; keep only the text, on one line."""
-    return " ".join(_TAG.sub("", title).split())
+    return list(dict.fromkeys(found))
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split()).rstrip(".")
-
-
-def content_hash_id(text: str) -> str:
-    """An item identity for entries with neither GUID nor link: a hash of their text."""
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
