@@ -81,10 +81,13 @@ def corpus_table(digest_root: Path) -> None:
             if corpus.readers_disagree(case, case.url):  # type: ignore[attr-defined]
                 counts[folder]["readers"] += 1
     header = ["folder", "files", "fast", *COUNTED]
-    rows = [[folder, str(files[folder]), str(fast_files[folder]),
-             *(str(counts[folder][key]) for key in COUNTED)] for folder in sorted(files)]  # fmt: skip
-    rows.append(["total", str(sum(files.values())), str(sum(fast_files.values())),
-                 *(str(sum(c[key] for c in counts.values())) for key in COUNTED)])  # fmt: skip
+    rows = [
+        [folder, str(files[folder]), str(fast_files[folder])]
+        + [str(counts[folder][key]) for key in COUNTED]
+        for folder in sorted(files)
+    ]
+    totals = [str(sum(c[key] for c in counts.values())) for key in COUNTED]
+    rows.append(["total", str(sum(files.values())), str(sum(fast_files.values())), *totals])
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))

@@ -162,11 +162,15 @@ def reference(case: Case) -> list[dict[str, Any]]:
         title = entry.get("title", "")
         if (entry.get("title_detail") or {}).get("type") in _HTML_TYPES:
             title = html_text(title)
-        bodies = [(part.get("value", ""), part.get("type", "")) for part in entry.get("content", [])]
+        bodies = [
+            (part.get("value", ""), part.get("type", "")) for part in entry.get("content", [])
+        ]
         if entry.get("summary"):
             bodies.append((entry["summary"], (entry.get("summary_detail") or {}).get("type", "")))
         body, kind = max(bodies, key=lambda body: len(body[0])) if bodies else ("", "")
-        dates = (dict.get(entry, key) for key in ("published_parsed", "updated_parsed", "created_parsed"))
+        dates = (
+            dict.get(entry, key) for key in ("published_parsed", "updated_parsed", "created_parsed")
+        )
         link = entry.get("link", "") if served else _join(case.url, entry.get("link", ""))
         entries.append(
             {
@@ -235,7 +239,12 @@ def compare(case: Case) -> list[Difference]:
                 pairs.extend(zip(expected[i1:i2], got[j1:j2], strict=True))
                 continue
             for entry in expected[i1:i2]:
-                differ("missing", _key(entry)[:80] or _EMPTY if entry["text"] == "" else _key(entry)[:80] or "an entry with text only")
+                differ(
+                    "missing",
+                    _key(entry)[:80] or _EMPTY
+                    if entry["text"] == ""
+                    else _key(entry)[:80] or "an entry with text only",
+                )
             for entry in got[j1:j2]:
                 differ("extra", _key(entry)[:80])
     for want, have in pairs:
@@ -243,7 +252,9 @@ def compare(case: Case) -> list[Difference]:
             if field == "id" and not have["id"] and not want["id"]:
                 continue
             if want[field] != have[field]:
-                differ(field, f"feedparser {str(want[field])[:80]!r}, digest {str(have[field])[:80]!r}")
+                differ(
+                    field, f"feedparser {str(want[field])[:80]!r}, digest {str(have[field])[:80]!r}"
+                )
     return found
 
 
@@ -352,10 +363,18 @@ def _mutations(content: bytes, rng: random.Random) -> Iterator[bytes]:
     for tag in (b"<title>", b"<link>", b"<guid>", b"<pubDate>", b"<id>", b"<updated>"):
         if tag in content:
             at = content.index(tag) + len(tag)
-            yield content[:at] + rng.choice([b"x" * 200_000, b"&amp;" * 50_000, b"\xff" * 1000]) + content[at:]
-    for tag, value in ((b"<pubDate>", b"Fri, 31 Dec 9999 23:59:59 -1200"),
-                       (b"<updated>", b"9999-12-31T23:59:59-12:00"),
-                       (b"<link>", b"http://[::1/post"), (b"<guid>", b"http://[::1/post")):  # fmt: skip
+            yield (
+                content[:at]
+                + rng.choice([b"x" * 200_000, b"&amp;" * 50_000, b"\xff" * 1000])
+                + content[at:]
+            )
+    odd_values = [
+        (b"<pubDate>", b"Fri, 31 Dec 9999 23:59:59 -1200"),
+        (b"<updated>", b"9999-12-31T23:59:59-12:00"),
+        (b"<link>", b"http://[::1/post"),
+        (b"<guid>", b"http://[::1/post"),
+    ]
+    for tag, value in odd_values:
         if tag in content:
             at = content.index(tag) + len(tag)
             end = content.find(b"<", at)
@@ -363,9 +382,15 @@ def _mutations(content: bytes, rng: random.Random) -> Iterator[bytes]:
     depth = rng.choice([100, 3000])
     at = content.find(b"<item>") + 6 if b"<item>" in content else len(content) // 2
     yield content[:at] + b"<div>" * depth + b"deep" + b"</div>" * depth + content[at:]
-    bomb = b'<!DOCTYPE rss [<!ENTITY a "' + b"x" * 1000 + b'">' + b"".join(
-        b'<!ENTITY %c "%s">' % (98 + level, (b"&%c;" % (97 + level)) * 10) for level in range(6)
-    ) + b"]>"
+    bomb = (
+        b'<!DOCTYPE rss [<!ENTITY a "'
+        + b"x" * 1000
+        + b'">'
+        + b"".join(
+            b'<!ENTITY %c "%s">' % (98 + level, (b"&%c;" % (97 + level)) * 10) for level in range(6)
+        )
+        + b"]>"
+    )
     yield bomb + content.replace(b"<title>", b"<title>&g;", 1)
 
 
@@ -378,8 +403,14 @@ def test_mutated_files_raise_only_digest_errors(name: str) -> None:
     content = (CORPUS / name).read_bytes()
     for mutant in _mutations(content, rng):
         try:
-            items = parse_feed(mutant, SOURCE, base_url=SERVER + name, content_type=rng.choice(
-                ["", "application/rss+xml; charset=iso-8859-1", "text/xml", "text/html"]))
+            items = parse_feed(
+                mutant,
+                SOURCE,
+                base_url=SERVER + name,
+                content_type=rng.choice(
+                    ["", "application/rss+xml; charset=iso-8859-1", "text/xml", "text/html"]
+                ),
+            )
         except DigestError:
             continue
         for item in items:

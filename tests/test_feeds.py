@@ -3,6 +3,7 @@ a feed."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 
 import pytest
@@ -133,3 +134,56 @@ def test_alternate_feed_links_finds_every_feed_type() -> None:
         "https://e.org/atom",
         "https://e.org/feed.json",
     ]
+
+
+RDF_9999 = b"""<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+    <channel rdf:about="https://e.org/"><title>t</title><link>https://e.org/</link></channel>
+    <item rdf:about="https://e.org/1"><title>One</title><link>http://[::1/post</link>
+    <dc:date>9999-12-31T23:59:59-12:00</dc:date></item></rdf:RDF>"""
+RSS_9999 = b"""<rss version="2.0"><channel><title>t</title><item><title>One</title>
+    <link>http://[::1/post</link><pubDate>Fri, 31 Dec 9999 23:59:59 -1200</pubDate></item>
+    </channel></rss>"""
+
+
+@pytest.mark.parametrize("feed", [RDF_9999, RSS_9999], ids=["feedparser", "fast"])
+def test_an_out_of_range_date_and_an_unparseable_link_do_not_stop_the_feed(feed: bytes) -> None:
+    (item,) = parse_feed(feed, feed_source(), base_url="https://e.org/feed")
+    assert item.title == "One"
+    assert item.url == ""
+    assert item.published is None or item.published.year == 9999
+
+
+def test_an_item_without_guid_or_link_has_the_same_identity_on_either_path() -> None:
+    plain = b"""<rss version="2.0"><channel><title>t</title><item><title>Caf&#233; &amp; co
+    </title><description>&lt;p&gt;Body&lt;/p&gt;</description></item></channel></rss>"""
+    # A comment inside the item sends the same feed to feedparser.
+    other = plain.replace(b"<description>", b"<!-- c --><description>")
+    (fast_item,) = parse_feed(plain, feed_source())
+    (slow_item,) = parse_feed(other, feed_source())
+    assert fast_item.guid == slow_item.guid
+    assert fast_item.guid.startswith("sha256:")
+    assert fast_item == slow_item
+
+
+def test_a_web_page_linking_to_an_unparseable_feed_address_is_still_a_feed_error() -> None:
+    page = b"""<!doctype html><html><head>
+    <link rel="alternate" type="application/rss+xml" href="http://[::1/feed">
+    </head><body>Hello</body></html>"""
+    with pytest.raises(FeedError, match="is a web page"):
+        parse_feed(page, feed_source(), base_url="https://e.org/")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"<rss version='2.0'><channel>" + b"<item>" * 100_000,
+        b"<rss version='2.0'><channel><item><title>" + b"<b>" * 50_000 + b"deep",
+        b'<?xml version="1.0" encoding="no-such-encoding"?><rss><channel><item><title>x',
+        b"\xff\xfe<\x00r\x00s\x00s\x00>\x00",
+    ],
+    ids=["deep-items", "deep-markup", "unknown-encoding", "utf-16-fragment"],
+)
+def test_nothing_but_a_feed_error_leaves_parse_feed(content: bytes) -> None:
+    with contextlib.suppress(FeedError):
+        parse_feed(content, feed_source(), base_url="https://e.org/feed")

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from digest.collect.feeds.entries import AUTHOR_CAP, TITLE_CAP, one_line
 from digest.errors import FeedError
 from digest.models import FeedItem, Source
 
@@ -54,12 +55,14 @@ def parse_json_feed(content: bytes, source: Source, *, base_url: str = "") -> li
     - guid: ``id`` (numbers stringified), else the URL, else ``"sha256:"`` + a hash of title
       and content;
     - url: ``url``, else ``external_url``;
-    - title: ``title`` with whitespace collapsed, or ``""``;
+    - title: ``title`` with whitespace collapsed, or ``""``, at most `entries.TITLE_CAP`
+      characters (cut on a word, as for RSS and Atom);
     - content: ``content_html`` (html), else ``content_text`` (text), replaced by ``summary``
       (text) when that is longer;
     - published: ``date_published``, else ``date_modified``, as an aware UTC datetime (None
       when absent or unreadable);
-    - author: the item's first named author (1.1 ``authors``, 1.0 ``author``), else the feed's.
+    - author: the item's first named author (1.1 ``authors``, 1.0 ``author``), else the feed's,
+      at most `entries.AUTHOR_CAP` characters.
 
     Entries that are not objects, and objects with no id, URL, title or content, are skipped.
     Raises `FeedError` naming the source when the bytes are empty, are not JSON, are not an
@@ -118,7 +121,7 @@ def _load(content: bytes, source: Source) -> dict[str, Any]:
 def _item(
     entry: dict[str, Any], source: Source, base: str, feed_author: str | None
 ) -> FeedItem | None:
-    title = _collapse(_string(entry.get("title")))
+    title = one_line(_string(entry.get("title")), TITLE_CAP)
     content, content_type = _content(entry)
     url = _item_url(entry, base)
     guid = _id(entry.get("id")) or url
@@ -215,7 +218,7 @@ def _author(holder: dict[str, Any]) -> str | None:
     candidates = authors if isinstance(authors, list) else []
     for candidate in [*candidates, holder.get("author")]:
         if isinstance(candidate, dict):
-            name = _collapse(_string(candidate.get("name")))
+            name = one_line(_string(candidate.get("name")), AUTHOR_CAP)
             if name:
                 return name
     return None

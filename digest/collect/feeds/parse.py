@@ -92,10 +92,10 @@ def parse_with_feedparser(
     base = base_url or _feed_link(parsed)
     found = (entries.item(_entry(entry), source, base) for entry in parsed.entries)
     items = [found_item for found_item in found if found_item is not None]
-    if not parsed.entries and (not parsed.get("version") or _broken(parsed)):
+    if not items and (not parsed.get("version") or _broken(parsed)):
         # No entry, and either no feed at all or XML too broken to trust: an empty feed
         # that parses cleanly is fine, a broken one with nothing to recover is an error.
-        # (Entries that are all empty husks make an empty feed, not an error.)
+        # (Broken XML often leaves empty husks of entries, which do not count.)
         reason = parsed.get("bozo_exception")
         detail = f" ({_one_line(str(reason))})" if reason else ""
         raise FeedError(f"{where} is not an RSS, Atom or JSON feed{detail}.")
