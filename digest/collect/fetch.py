@@ -67,6 +67,13 @@ class BlockedAddress(Exception):
 class PrivateAddressRefused(FetchError):
     """A link led to a private or local address, which its source does not allow."""
 
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail  # e.g. "intranet.example resolves to 10.1.2.3"
+
+    def __reduce__(self) -> tuple[type[PrivateAddressRefused], tuple[str, str]]:
+        return PrivateAddressRefused, (str(self), self.detail)
+
 
 RETRY_AFTER_LIMIT = timedelta(hours=6)
 """The longest a server's Retry-After defers a source. A larger number (or a date years
@@ -332,7 +339,8 @@ class Fetcher:
                 raise PrivateAddressRefused(
                     f"{url} was not fetched: {exc}, a private or local address; links from "
                     "feeds may only lead to public addresses unless the source sets "
-                    "allow_private = true."
+                    "allow_private = true.",
+                    str(exc),
                 ) from exc
             except httpx.TooManyRedirects as exc:
                 raise FetchError(f"{url} redirected too many times (a redirect loop?).") from exc
