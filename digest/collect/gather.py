@@ -170,7 +170,10 @@ def collect_all(
     )
     own_fetcher = fetcher is None
     http = fetcher or new_fetcher(config)
-    workers = _Workers(lambda: _cpu_executor(config.collect.processes, len(sources), make_article))
+    workers = _Workers(
+        lambda: _cpu_executor(config.collect.processes, len(sources), make_article),
+        lambda: _process_pool(1, make_article),
+    )
     try:
         with ThreadPoolExecutor(max_workers=config.http.concurrency) as pool:
             futures = {}
@@ -207,34 +210,39 @@ def collect_all(
 
 
 class _Workers:
-    """The CPU executor, shared by the sources' threads. A process pool breaks for good
-    when one of its workers dies; it is then replaced, so that a crash fails only the
-    source whose work was running (and, at worst, those whose work shared that pool)."""
+    """The CPU executor, shared by the sources' threads.
 
-    def __init__(self, make: Callable[[], Executor]) -> None:
+    A process pool breaks for good when one of its workers dies, failing every job it held,
+    and which job killed it cannot be told. So the pool is replaced, and each job it held
+    is tried again alone, in a process of its own (`alone`): the one that dies again is the
+    source at fault, and the others go on.
+    """
+
+    def __init__(self, make: Callable[[], Executor], alone: Callable[[], Executor]) -> None:
         self._make = make
+        self._alone = alone
         self._executor = make()
         self._lock = threading.Lock()
 
     def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """`fn(*args, **kwargs)`, run by the executor. Raises `WorkerDied` when the
-        worker running it died (after one more try when another job broke the pool)."""
-        for attempt in (1, 2):
-            executor = self._executor
+        worker running it died, and died again when it ran alone."""
+        executor = self._executor
+        try:
+            return executor.submit(fn, *args, **kwargs).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._executor is executor:
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    self._executor = self._make()
+        with self._alone() as alone:
             try:
-                return executor.submit(fn, *args, **kwargs).result()
+                return alone.submit(fn, *args, **kwargs).result()
             except BrokenProcessPool as exc:
-                with self._lock:
-                    replaced = self._executor is not executor
-                    if not replaced:
-                        executor.shutdown(wait=False, cancel_futures=True)
-                        self._executor = self._make()
-                if not replaced or attempt == 2:
-                    raise WorkerDied(
-                        "a worker process stopped while preparing this source; it is tried "
-                        "again on the next run."
-                    ) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+                raise WorkerDied(
+                    "a worker process stopped while preparing this source; it is tried "
+                    "again on the next run."
+                ) from exc
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -262,6 +270,10 @@ def _cpu_executor(processes: int, sources: int, make_article: ArticleMaker) -> E
     count = processes or ((os.cpu_count() or 1) if sources >= PROCESSES_FROM else 1)
     if count <= 1:
         return _InlineExecutor()
+    return _process_pool(count, make_article)
+
+
+def _process_pool(count: int, make_article: ArticleMaker) -> ProcessPoolExecutor:
     # Not "fork": a forked child of a threaded process can inherit a held lock. A fork
     # server is started once, imports the preparing code once, and forks each worker from
     # that clean, single-threaded process, so workers start at once.

@@ -20,6 +20,10 @@ from digest.models import Article, CollectedArticle, FeedItem
 
 log = logging.getLogger("digest")
 
+MAX_TITLE = 500
+"""Characters of a title kept: a feed may send megabytes of title, which would crowd every
+other article out of the digest."""
+
 ArticleMaker = Callable[[FeedItem, str | None], Article]
 """Turns an item into an article with clean text, given the language to assume; raises
 `DigestError` (usually `ExtractError`) for an item that yields none. It must pickle (a
@@ -84,6 +88,10 @@ def prepare_source(
     return replace(prepared, waiting=tuple(waiting), left=left)
 
 
+def _short(title: str) -> str:
+    return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1].rstrip() + "\u2026"
+
+
 _UNDATED = datetime.min.replace(tzinfo=UTC)
 
 
@@ -111,7 +119,9 @@ def prepare_items(
     for item in items:
         try:
             article = make_article(item, language)
-            article = replace(article, url=canonical_url(article.url), teaser=teaser)
+            article = replace(
+                article, url=canonical_url(article.url), title=_short(article.title), teaser=teaser
+            )
             exact, near = fingerprint.fingerprints(article.text)
         except Exception as exc:  # one item's failure, whatever it is, is that item's only
             if not isinstance(exc, DigestError):
