@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from digest import config as config_module
+from digest.cli import cli
 from digest.collect import collect_all
 from digest.extract import article_from_item
 from digest.models import Article, FeedItem
@@ -377,3 +379,63 @@ def test_a_teaser_shown_after_the_wait_is_marked_as_one(
     assert "From the feed" in html
     assert "The board approved a barrier" in html
     assert '<ul class="summary">' not in html.split("Story t1")[1]
+
+
+def test_the_run_command_says_each_problem_on_one_line_without_a_traceback(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    http_server.routes["/good"] = Route(GOOD)
+    http_server.routes["/teasers"] = Route(
+        rss(entry("t1", http_server.url("/story"), "<p>The board approved a barrier [...]</p>"))
+    )
+    http_server.routes["/big"] = Route(big_feed(5))
+    http_server.routes["/late"] = Route(
+        rss(entry("late", "https://bad.example/late", f"<p>{STORY}</p>", pub_date=FAR_DATE))
+    )
+    path = tmp_path / "digest.toml"
+    path.write_text(
+        f"""
+[http]
+timeout = 1.0
+total_timeout = 2.0
+
+[collect]
+max_items_per_source = 3
+
+[delivery]
+backend = "file"
+
+[[sources]]
+name = "Good"
+url = "{http_server.url("/good")}"
+full_text = "never"
+
+[[sources]]
+name = "Teasers"
+url = "{http_server.url("/teasers")}"
+
+[[sources]]
+name = "Big"
+url = "{http_server.url("/big")}"
+full_text = "never"
+
+[[sources]]
+name = "Late"
+url = "{http_server.url("/late")}"
+full_text = "never"
+
+[[subscribers]]
+email = "reader@example.org"
+""",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["run", "--config", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "  full text: Teasers: 1 page behind teasers not fetched (" in result.output
+    assert "set allow_private = true for source 'Teasers' to allow it" in result.output
+    assert "  Big: 2 more new items taken on the next runs" in result.output
+    assert "Digest for reader@example.org delivered (file)" in result.output
+
+
+FAR_DATE = "Fri, 31 Dec 9999 23:59:59 -1200"
