@@ -8,10 +8,7 @@ streaming (so a decompression bomb stops early), sends conditional GETs, honours
 per host.
 
 The total deadline covers the whole request: connecting, the headers, the body and every
-redirect. httpx's timeouts bound each socket operation only, so a server dripping one header
-line at a time would never trip them; every connection therefore goes through a network
-backend whose socket operations are given no more time than is left before the deadline of
-the request running in that thread.
+redirect (`digest.collect.deadline` keeps it at the socket).
 
 Links found in third-party feeds are fetched through a guard that resolves the host and
 refuses loopback, private, link-local and other non-public addresses before connecting; it
@@ -25,7 +22,6 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +37,7 @@ import httpcore
 import httpx
 
 from digest import __version__
+from digest.collect.deadline import DeadlineBackend, deadline
 from digest.errors import FetchError
 
 USER_AGENT = f"digest/{__version__} (self-hosted article digest)"
@@ -79,82 +76,6 @@ RETRY_AFTER_LIMIT = timedelta(hours=6)
 """The longest a server's Retry-After defers a source. A larger number (or a date years
 ahead) would stop collecting that source for good; after this long it is simply asked
 again, and a server that still wants a pause says so again."""
-
-_deadlines = threading.local()
-
-
-def _time_left(timeout: float | None) -> float | None:
-    """`timeout` cut to the time left before this thread's request deadline.
-
-    Raises `httpcore.ReadTimeout` once the deadline has passed: a zero timeout would make
-    the socket non-blocking instead of failing.
-    """
-    deadline: float | None = getattr(_deadlines, "at", None)
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise httpcore.ReadTimeout("the request's total deadline passed")
-    return left if timeout is None else min(timeout, left)
-
-
-@contextmanager
-def _deadline(seconds: float) -> Iterator[float]:
-    """Every socket operation of this thread, until the block ends, finishes within
-    `seconds` from now in all; yields the deadline (a `time.monotonic` value)."""
-    at = time.monotonic() + seconds
-    _deadlines.at = at
-    try:
-        yield at
-    finally:
-        _deadlines.at = None
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A connection whose every read, write and TLS handshake is cut to the time left."""
-
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _time_left(timeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _time_left(timeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        return _DeadlineStream(
-            self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout))
-        )
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class DeadlineBackend(httpcore.SyncBackend):
-    """A network backend whose connections keep to the request deadline (see `_deadline`)."""
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        stream = super().connect_tcp(
-            host, port, _time_left(timeout), local_address=local_address,
-            socket_options=socket_options,
-        )  # fmt: skip
-        return _DeadlineStream(stream)
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -332,9 +253,9 @@ class Fetcher:
             yield
 
     def _get(self, client: httpx.Client, url: str, headers: dict[str, str]) -> FetchResult:
-        with _deadline(self.total_timeout) as deadline:
+        with deadline(self.total_timeout) as until:
             try:
-                return self._send(client, url, headers, deadline)
+                return self._send(client, url, headers, until)
             except BlockedAddress as exc:
                 raise PrivateAddressRefused(
                     f"{url} was not fetched: {exc}, a private or local address; links from "
@@ -345,7 +266,7 @@ class Fetcher:
             except httpx.TooManyRedirects as exc:
                 raise FetchError(f"{url} redirected too many times (a redirect loop?).") from exc
             except httpx.TimeoutException as exc:
-                if time.monotonic() >= deadline:
+                if time.monotonic() >= until:
                     raise FetchError(self._too_slow(url)) from exc
                 raise FetchError(f"{url} timed out.") from exc
             except httpx.DecodingError as exc:

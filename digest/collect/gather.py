@@ -26,20 +26,10 @@ why its pages were not fetched, and which setting would allow them.
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from collections.abc import Callable
-from concurrent.futures import (
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-)
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from multiprocessing import get_context
-from typing import Any, TypeVar
 
 from digest.collect import fingerprint, read
 from digest.collect.fetch import Fetcher, PrivateAddressRefused, RetryLater
@@ -51,13 +41,13 @@ from digest.collect.prepare import (
     prepare_source,
 )
 from digest.collect.sources import all_sources
+from digest.collect.workers import Workers, cpu_executor, process_pool
 from digest.config import Config
 from digest.errors import DigestError
 from digest.models import CollectedArticle, FeedItem, Source
 from digest.store import SourceState, Store, WaitingText
 
 log = logging.getLogger("digest")
-T = TypeVar("T")
 
 DEDUP_WINDOW = timedelta(days=30)
 """How far back a new article is compared with stored ones for near-duplicates."""
@@ -96,10 +86,6 @@ class CollectionReport:
     full_text_failures: list[Failure] = field(default_factory=list)  # one per page
     full_text_notes: list[Failure] = field(default_factory=list)  # one per source, said
     items_left: dict[str, int] = field(default_factory=dict)  # source: items for next time
-
-
-class WorkerDied(DigestError):
-    """A worker process stopped (it crashed, or was killed) while preparing a source."""
 
 
 @dataclass(slots=True)
@@ -170,9 +156,9 @@ def collect_all(
     )
     own_fetcher = fetcher is None
     http = fetcher or new_fetcher(config)
-    workers = _Workers(
-        lambda: _cpu_executor(config.collect.processes, len(sources), make_article),
-        lambda: _process_pool(1, make_article),
+    workers = Workers(
+        lambda: cpu_executor(config.collect.processes, len(sources), make_article),
+        lambda: process_pool(1, make_article),
     )
     try:
         with ThreadPoolExecutor(max_workers=config.http.concurrency) as pool:
@@ -209,79 +195,6 @@ def collect_all(
     return report
 
 
-class _Workers:
-    """The CPU executor, shared by the sources' threads.
-
-    A process pool breaks for good when one of its workers dies, failing every job it held,
-    and which job killed it cannot be told. So the pool is replaced, and each job it held
-    is tried again alone, in a process of its own (`alone`): the one that dies again is the
-    source at fault, and the others go on.
-    """
-
-    def __init__(self, make: Callable[[], Executor], alone: Callable[[], Executor]) -> None:
-        self._make = make
-        self._alone = alone
-        self._executor = make()
-        self._lock = threading.Lock()
-
-    def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """`fn(*args, **kwargs)`, run by the executor. Raises `WorkerDied` when the
-        worker running it died, and died again when it ran alone."""
-        executor = self._executor
-        try:
-            return executor.submit(fn, *args, **kwargs).result()
-        except BrokenProcessPool:
-            with self._lock:
-                if self._executor is executor:
-                    executor.shutdown(wait=False, cancel_futures=True)
-                    self._executor = self._make()
-        with self._alone() as alone:
-            try:
-                return alone.submit(fn, *args, **kwargs).result()
-            except BrokenProcessPool as exc:
-                raise WorkerDied(
-                    "a worker process stopped while preparing this source; it is tried "
-                    "again on the next run."
-                ) from exc
-
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
-
-
-PROCESSES_FROM = 10
-"""With ``[collect] processes = 0`` (automatic), this many sources or more get worker
-processes; fewer are prepared in their threads, sparing the processes' start-up."""
-
-
-class _InlineExecutor(Executor):
-    """Runs each job at once in the submitting thread."""
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        future: Future[T] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to whoever reads the result, as a pool does
-            future.set_exception(exc)
-        return future
-
-
-def _cpu_executor(processes: int, sources: int, make_article: ArticleMaker) -> Executor:
-    """Worker processes for the CPU-bound work, or the inline executor."""
-    count = processes or ((os.cpu_count() or 1) if sources >= PROCESSES_FROM else 1)
-    if count <= 1:
-        return _InlineExecutor()
-    return _process_pool(count, make_article)
-
-
-def _process_pool(count: int, make_article: ArticleMaker) -> ProcessPoolExecutor:
-    # Not "fork": a forked child of a threaded process can inherit a held lock. A fork
-    # server is started once, imports the preparing code once, and forks each worker from
-    # that clean, single-threaded process, so workers start at once.
-    context = get_context("forkserver")
-    context.set_forkserver_preload(["digest.collect.prepare", make_article.__module__])
-    return ProcessPoolExecutor(max_workers=count, mp_context=context)
-
-
 def _gather(
     source: Source,
     fetcher: Fetcher,
@@ -290,7 +203,7 @@ def _gather(
     due: list[WaitingText],
     language: str,
     make_article: ArticleMaker,
-    workers: _Workers,
+    workers: Workers,
     limits: _Limits,
 ) -> _Gathered:
     """Read one source, prepare its new items and fetch the pages its teasers lead to
@@ -321,7 +234,7 @@ def _full_texts(
     fetcher: Fetcher,
     language: str,
     make_article: ArticleMaker,
-    workers: _Workers,
+    workers: Workers,
     limits: _Limits,
 ) -> None:
     """Fetch and prepare the page behind each teaser; a teaser whose page does not come
