@@ -190,6 +190,31 @@ def test_after_the_wait_the_teaser_is_stored_as_one_and_its_page_replaces_it(
     assert not full.article.teaser and "4,000 homes" in full.article.text
 
 
+def test_a_page_fetched_from_another_address_still_replaces_its_teaser(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    refused = make_config(tmp_path, [teaser_feed(http_server)])
+    collect(refused)
+    _, (teaser,) = collect(refused, NOW + timedelta(hours=25))
+    http_server.routes["/story"] = Route(b"", status=301, headers={"Location": "/moved"})
+    http_server.routes["/moved"] = Route(PAGE, "text/html")
+    allowed = make_config(tmp_path, [teaser_feed(http_server, allow_private=True)])
+    _, (full,) = collect(allowed, NOW + timedelta(hours=30))
+    assert full.article_id == teaser.article_id and "4,000 homes" in full.article.text
+    assert full.article.url == teaser.article.url
+
+
+def test_a_page_without_an_article_keeps_its_teaser_marked_as_one(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    http_server.routes["/story"] = Route(b"<html><body><script>x()</script></body></html>")
+    config = make_config(tmp_path, [teaser_feed(http_server, allow_private=True)])
+    report, (stored,) = collect(config)
+    (failure,) = report.item_failures  # the page's, said as it is
+    assert failure.what == http_server.url("/story")
+    assert stored.article.teaser and stored.article.text.startswith("The board approved")
+
+
 def test_a_teaser_waits_no_longer_than_the_retries_last(
     tmp_path: Path, http_server: HttpServer
 ) -> None:

@@ -273,7 +273,15 @@ def _full_texts(
         if show:
             shown.append(entry.item)
     if pages:
-        gathered.add(workers.run(prepare_items, pages, language, make_article))
+        prepared = workers.run(prepare_items, pages, language, make_article)
+        gathered.add(prepared)
+        # A page with no article in it (a paywall, a consent wall): its teaser beats nothing.
+        unread = set(prepared.skipped)
+        shown.extend(
+            entry.item
+            for entry in teasers
+            if entry.item.guid in unread and not entry.teaser_stored
+        )
     if shown:
         gathered.add(workers.run(prepare_items, shown, language, make_article, teaser=True))
 

@@ -85,6 +85,14 @@ class ArticlesStore(StoreCore):
                 raise StoreError(f"The source {source!r} is not in the store.")
             source_id = int(row[0])
             for collected, near in articles:
+                # An item stored before (a teaser, now with its page) is the same story,
+                # whatever address its page was finally fetched from.
+                earlier = db.execute(
+                    "SELECT article_id FROM items WHERE source_id = ? AND guid = ?",
+                    (source_id, collected.guid),
+                ).fetchone()
+                if earlier is not None and earlier[0] is not None:
+                    near = int(earlier[0])
                 article_id, is_new = _insert_article(db, collected, near, when)
                 # An item seen earlier without an article (a teaser that waited for its
                 # page) gets the article now.
