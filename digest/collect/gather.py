@@ -278,9 +278,7 @@ def _full_texts(
         # A page with no article in it (a paywall, a consent wall): its teaser beats nothing.
         unread = set(prepared.skipped)
         shown.extend(
-            entry.item
-            for entry in teasers
-            if entry.item.guid in unread and not entry.teaser_stored
+            entry.item for entry in teasers if entry.item.guid in unread and not entry.teaser_stored
         )
     if shown:
         gathered.add(workers.run(prepare_items, shown, language, make_article, teaser=True))
