@@ -73,7 +73,7 @@ class HttpSettings:
     """How sources are fetched."""
 
     timeout: float = 20.0  # connect and read timeout, seconds
-    total_timeout: float = 60.0  # a whole response, seconds
+    total_timeout: float = 60.0  # a whole request (redirects included), seconds
     max_bytes: int = 10_000_000  # on the wire
     max_decompressed_bytes: int = 50_000_000
     max_redirects: int = 5

@@ -178,7 +178,8 @@ def collect_all(
                 )  # fmt: skip
                 futures[job] = source
             # Results are stored in source order, whatever order they arrive in, so that
-            # the first source listed is the one whose copy of a shared story is kept.
+            # the first source listed is the one whose copy of a shared story is kept
+            # (its text gives way only to a fuller one).
             for done, future in enumerate(futures, start=1):
                 source = futures[future]
                 try:
