@@ -73,7 +73,7 @@ class HttpSettings:
     """How sources are fetched."""
 
     timeout: float = 20.0  # connect and read timeout, seconds
-    total_timeout: float = 60.0  # a whole response, seconds
+    total_timeout: float = 60.0  # a whole request (redirects included), seconds
     max_bytes: int = 10_000_000  # on the wire
     max_decompressed_bytes: int = 50_000_000
     max_redirects: int = 5
@@ -87,6 +87,8 @@ class CollectSettings:
     """How collection uses the machine."""
 
     processes: int = 0  # worker processes for parsing and cleaning; 0: automatic, 1: none
+    max_items_per_source: int = 300  # new items taken from one source per run, newest first
+    full_text_wait_hours: float = 24.0  # then a teaser whose page never came is shown as one
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +314,11 @@ _HTTP_RULES: dict[str, Rule] = {
     "per_host": positive(int, "a whole number"),
     "max_retry_wait": of_type(float, "a number of seconds"),
 }
-_COLLECT_RULES: dict[str, Rule] = {"processes": of_type(int, "a whole number")}
+_COLLECT_RULES: dict[str, Rule] = {
+    "processes": of_type(int, "a whole number"),
+    "max_items_per_source": positive(int, "a whole number"),
+    "full_text_wait_hours": of_type(float, "a number of hours"),
+}
 _DELIVERY_RULES: dict[str, Rule] = {
     "backend": choice("file", "smtp", "sendmail"),
     "sender": address,

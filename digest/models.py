@@ -70,6 +70,7 @@ class Article:
     author: str | None = None
     language: str | None = None
     image: str | None = None  # the lead image's absolute http(s) URL
+    teaser: bool = False  # the text is only the feed's teaser: its page could not be fetched
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,7 @@ class RunReport:
         return bool(
             collection.source_failures
             or collection.item_failures
+            or collection.full_text_notes
             or self.delivery_failures
             or not self.sending.ok
         )
@@ -392,6 +393,9 @@ def _summaries(config: Config, store: Store, chosen: list[StoredArticle]) -> Ite
     method = settings.method
     key = f"{method}:{settings.sentences}:{settings.ratio}:{settings.max_words}"
     for stored in chosen:
+        if stored.article.teaser:  # shown as the feed's teaser, never as key sentences
+            yield Summary(article=stored.article, sentences=(), method=method)
+            continue
         if stored.summary is not None and stored.summary_key == key:
             yield Summary(article=stored.article, sentences=stored.summary, method=method)
             continue

@@ -330,3 +330,66 @@ def http_server() -> Iterator[HttpServer]:
         yield server
     finally:
         server.stop()
+
+
+class DrippingServer:
+    """A raw HTTP server on 127.0.0.1 that sends its answer a line at a time, `every`
+    seconds apart, and never finishes: headers forever (`body` false), or a complete header
+    followed by a body that never ends."""
+
+    def __init__(self, *, every: float = 0.2, body: bool = False) -> None:
+        self.every = every
+        self.body = body
+        self.connections = 0
+        self._stop = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.1)
+        self.port = int(self._listener.getsockname()[1])
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
+
+    def _drip(self, connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):
+            connection.recv(65536)  # the request; its content does not matter
+            if self.body:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n")
+            else:
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+            count = 0
+            while not self._stop.wait(self.every):
+                count += 1
+                line = b"<p>more</p>\n" if self.body else f"X-Drip-{count}: yes\r\n".encode()
+                connection.sendall(line)
+
+
+@pytest.fixture
+def dripping_server() -> Iterator[DrippingServer]:
+    """A server on 127.0.0.1 that drips header lines forever (see `DrippingServer`)."""
+    server = DrippingServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -111,17 +111,137 @@ def test_a_teaser_is_replaced_by_the_full_page(tmp_path: Path, http_server: Http
     assert "Home | News" not in stored.article.text
 
 
-def test_full_text_from_a_private_address_is_refused_and_the_teaser_kept(
+TEASER = "<p>The board approved a barrier [&#8230;]</p>"
+PAGE = (
+    "<html><head><title>Tidal barrier approved</title></head><body>"
+    f"<article><h1>Tidal barrier approved</h1><p>{STORY}</p></article></body></html>"
+).encode()
+
+
+def teaser_feed(server: HttpServer, **source: Any) -> dict[str, Any]:
+    """A feed source whose one entry is a teaser of the page at /story."""
+    server.routes["/feed"] = Route(feed([("t1", server.url("/story"), TEASER)]))
+    return {"name": "Teasers", "url": server.url("/feed"), **source}
+
+
+def stored_articles(config: config_module.Config) -> list[Any]:
+    with Store(config.database) as store:
+        return store.undelivered("nobody@example.org", limit=100, since=NOW - timedelta(days=1))
+
+
+def test_a_teaser_whose_page_is_refused_waits_and_the_run_says_why(
     tmp_path: Path, http_server: HttpServer
 ) -> None:
-    http_server.routes["/feed"] = Route(
-        feed([("t1", http_server.url("/story"), "<p>The board approved a barrier.</p>")])
-    )
-    config = make_config(tmp_path, [{"name": "Teasers", "url": http_server.url("/feed")}])
-    report, (stored,) = collect(config)
-    assert "private or local address" in report.full_text_failures[0].reason
-    assert stored.article.text == "The board approved a barrier."
+    config = make_config(tmp_path, [teaser_feed(http_server)])
+    report, articles = collect(config)
+    assert articles == [] and report.new_articles == 0
+    (note,) = report.full_text_notes
+    assert note.what == "Teasers"
+    assert "private or local address" in note.reason
+    assert "set allow_private = true for source 'Teasers'" in note.reason
+    assert "\n" not in note.reason
     assert [path for path, _ in http_server.requests] == ["/feed"]
+    with Store(config.database) as store:
+        assert store.waiting_count() == 1
+        assert store.seen_guids("Teasers") == {"t1"}
+
+
+def test_a_waiting_teaser_gets_its_page_once_the_source_allows_it(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    http_server.routes["/story"] = Route(PAGE, "text/html")
+    collect(make_config(tmp_path, [teaser_feed(http_server)]))
+    allowed = make_config(tmp_path, [teaser_feed(http_server, allow_private=True)])
+    report, (stored,) = collect(allowed, NOW + timedelta(hours=1))
+    assert report.new_articles == 1 and report.full_text_notes == []
+    assert "4,000 homes in the lower town" in stored.article.text
+    assert not stored.article.teaser
+    with Store(allowed.database) as store:
+        assert store.waiting_count() == 0
+
+
+def test_an_unreachable_page_is_tried_again_with_a_pause(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    http_server.routes["/story"] = Route(b"down", status=500)
+    config = make_config(tmp_path, [teaser_feed(http_server, allow_private=True)])
+    first, _ = collect(config)
+    assert "answered HTTP 500" in first.full_text_notes[0].reason
+    soon, _ = collect(config, NOW + timedelta(minutes=10))  # not due yet
+    http_server.routes["/story"] = Route(PAGE, "text/html")
+    later, (stored,) = collect(config, NOW + timedelta(hours=1))
+    pages = [path for path, _ in http_server.requests if path == "/story"]
+    assert (len(pages), soon.full_text_failures, later.new_articles) == (2, [], 1)
+    assert "4,000 homes" in stored.article.text
+
+
+def test_after_the_wait_the_teaser_is_stored_as_one_and_its_page_replaces_it(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    refused = make_config(tmp_path, [teaser_feed(http_server)])
+    collect(refused)
+    report, (teaser,) = collect(refused, NOW + timedelta(hours=25))
+    assert teaser.article.teaser and report.new_articles == 1
+    assert teaser.article.text.startswith("The board approved a barrier")
+    http_server.routes["/story"] = Route(PAGE, "text/html")
+    allowed = make_config(tmp_path, [teaser_feed(http_server, allow_private=True)])
+    report, (full,) = collect(allowed, NOW + timedelta(hours=30))
+    assert (full.article_id, report.duplicates) == (teaser.article_id, 1)
+    assert not full.article.teaser and "4,000 homes" in full.article.text
+
+
+def test_a_page_fetched_from_another_address_still_replaces_its_teaser(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    refused = make_config(tmp_path, [teaser_feed(http_server)])
+    collect(refused)
+    _, (teaser,) = collect(refused, NOW + timedelta(hours=25))
+    http_server.routes["/story"] = Route(b"", status=301, headers={"Location": "/moved"})
+    http_server.routes["/moved"] = Route(PAGE, "text/html")
+    allowed = make_config(tmp_path, [teaser_feed(http_server, allow_private=True)])
+    _, (full,) = collect(allowed, NOW + timedelta(hours=30))
+    assert full.article_id == teaser.article_id and "4,000 homes" in full.article.text
+    assert full.article.url == teaser.article.url
+
+
+def test_a_page_without_an_article_keeps_its_teaser_marked_as_one(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    http_server.routes["/story"] = Route(b"<html><body><script>x()</script></body></html>")
+    config = make_config(tmp_path, [teaser_feed(http_server, allow_private=True)])
+    report, (stored,) = collect(config)
+    (failure,) = report.item_failures  # the page's, said as it is
+    assert failure.what == http_server.url("/story")
+    assert stored.article.teaser and stored.article.text.startswith("The board approved")
+
+
+def test_a_teaser_waits_no_longer_than_the_retries_last(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    config = make_config(tmp_path, [teaser_feed(http_server)])
+    collect(config)
+    collect(config, NOW + timedelta(days=4))
+    with Store(config.database) as store:
+        assert store.waiting_count() == 0
+    (stored,) = stored_articles(config)
+    assert stored.article.teaser
+
+
+def test_a_page_source_and_a_feed_teaser_of_one_story_keep_the_page(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    http_server.routes["/story"] = Route(PAGE, "text/html")
+    config = make_config(
+        tmp_path,
+        [
+            teaser_feed(http_server, full_text="never"),
+            {"name": "Page", "url": http_server.url("/story"), "kind": "page"},
+        ],
+    )
+    report, (stored,) = collect(config)
+    assert (report.new_articles, report.duplicates) == (1, 1)
+    assert "4,000 homes in the lower town" in stored.article.text
+    assert set(stored.article.source.split(", ")) == {"Teasers", "Page"}
 
 
 def test_the_same_story_from_two_feeds_is_stored_once(

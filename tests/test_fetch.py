@@ -8,15 +8,22 @@ request ever leaves the loopback interface.
 from __future__ import annotations
 
 import gzip
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from digest import __version__
-from digest.collect.fetch import Fetcher, RetryLater, is_public_address
+from digest.collect.fetch import (
+    RETRY_AFTER_LIMIT,
+    Fetcher,
+    PrivateAddressRefused,
+    RetryLater,
+    is_public_address,
+)
 from digest.errors import FetchError
 
-from .conftest import HttpServer, Route, free_port
+from .conftest import DrippingServer, HttpServer, Route, free_port
 
 
 def test_fetch_sends_user_agent_and_conditional_headers(http_server: HttpServer) -> None:
@@ -174,3 +181,74 @@ def test_unguarded_fetches_may_reach_loopback(http_server: HttpServer) -> None:
     http_server.routes["/page"] = Route(b"hello")
     with Fetcher() as fetcher:
         assert fetcher.fetch(http_server.url("/page")).content == b"hello"
+
+
+@pytest.mark.parametrize("body", [False, True], ids=["headers", "body"])
+def test_the_total_deadline_holds_against_a_dripping_server(body: bool) -> None:
+    """A line every 0.2 s never trips the 1 s read timeout; the 1.5 s deadline stops it."""
+    server = DrippingServer(every=0.2, body=body)
+    server.start()
+    try:
+        started = time.monotonic()
+        with (
+            Fetcher(timeout=1.0, total_timeout=1.5) as fetcher,
+            pytest.raises(FetchError, match=r"took longer than 1.5 s in all.*total_timeout"),
+        ):
+            fetcher.fetch(server.url("/feed"))
+        elapsed = time.monotonic() - started
+    finally:
+        server.stop()
+    assert 1.4 < elapsed < 5.0
+
+
+def test_the_deadline_covers_every_redirect(http_server: HttpServer) -> None:
+    """Each hop is quick enough for the read timeout; all of them together are not."""
+    for hop in range(4):
+        http_server.routes[f"/{hop}"] = Route(
+            b"", status=302, headers={"Location": f"/{hop + 1}"}, delay=0.4
+        )
+    http_server.routes["/4"] = Route(b"done")
+    started = time.monotonic()
+    with (
+        Fetcher(timeout=1.0, total_timeout=1.0) as fetcher,
+        pytest.raises(FetchError, match="took longer than 1 s in all"),
+    ):
+        fetcher.fetch(http_server.url("/0"))
+    assert time.monotonic() - started < 4.0
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1000000000000", RETRY_AFTER_LIMIT),
+        ("9" * 5000, RETRY_AFTER_LIMIT),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", RETRY_AFTER_LIMIT),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", timedelta(0)),
+        ("120", timedelta(minutes=2)),
+        ("soon", timedelta(minutes=5)),
+        ("\u00b2", timedelta(minutes=5)),  # a digit to str.isdigit, not to int()
+    ],
+)
+def test_retry_after_is_clamped_and_never_raises(
+    http_server: HttpServer, value: str, expected: timedelta
+) -> None:
+    now = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+    http_server.routes["/busy"] = Route(b"", status=503, headers={"Retry-After": value})
+    with (
+        Fetcher(clock=lambda: now, max_retry_wait=0) as fetcher,
+        pytest.raises(RetryLater) as caught,
+    ):
+        fetcher.fetch(http_server.url("/busy"))
+    assert caught.value.until == now + expected
+
+
+@pytest.mark.parametrize("url", ["http://[::1/post", "http://exa mple.org/x", "http://:80/"])
+def test_a_malformed_link_is_a_one_line_fetch_error(url: str) -> None:
+    with Fetcher(timeout=1) as fetcher, pytest.raises(FetchError, match="Cannot fetch") as caught:
+        fetcher.fetch(url, guarded=True)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_refused_private_address_says_which_setting_allows_it() -> None:
+    with Fetcher() as fetcher, pytest.raises(PrivateAddressRefused, match="allow_private"):
+        fetcher.fetch(f"http://127.0.0.1:{free_port()}/", guarded=True)

@@ -13,11 +13,12 @@ from digest.errors import StoreError
 from digest.models import (
     Article,
     CollectedArticle,
+    FeedItem,
     Source,
     SourceKind,
     Subscriber,
 )
-from digest.store import Store
+from digest.store import Store, WaitingText
 from digest.store.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
@@ -33,8 +34,10 @@ def collected(
     content_hash: str = "",
     simhash: int | None = None,
     published: datetime | None = None,
+    text: str = "Some text.",
+    teaser: bool = False,
 ) -> CollectedArticle:
-    article = Article(url=url, title=f"Title {guid}", text="Some text.", published=published)
+    article = Article(url=url, title=f"Title {guid}", text=text, published=published, teaser=teaser)
     return CollectedArticle(guid, article, content_hash or f"hash-{guid}", simhash)
 
 
@@ -126,6 +129,64 @@ def test_a_near_duplicate_joins_the_article_it_copies(store: Store) -> None:
     )
     assert (second, is_new) == (first, False)
     assert store.fingerprints(since=NOW + timedelta(days=1)) == []
+
+
+FULL = "The harbour board approved a new tidal barrier after three years of consultation."
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "kept"),
+    [
+        # A stored teaser gives way to any copy with more words that is not a teaser.
+        (collected("a", "https://e.org/1", text="Board approves barrier", teaser=True),
+         collected("b", "https://e.org/1", text=FULL), FULL),
+        # A copy with at least twice the words is the fuller one, teaser or not.
+        (collected("a", "https://e.org/1", text="Board approves barrier [...]"),
+         collected("b", "https://e.org/1", text=FULL), FULL),
+        # A copy a little longer (a footer line) is the same story: the first text stays.
+        (collected("a", "https://e.org/1", text=FULL),
+         collected("b", "https://e.org/1", text=FULL + " Copyright B News."), FULL),
+        # A teaser never replaces anything.
+        (collected("a", "https://e.org/1", text="Short."),
+         collected("b", "https://e.org/1", text=FULL, teaser=True), "Short."),
+    ],
+)  # fmt: skip
+def test_the_fuller_copy_of_a_story_is_kept(
+    store: Store, first: CollectedArticle, second: CollectedArticle, kept: str
+) -> None:
+    [(article_id, _)] = store.store_items("feed", [(first, None)], [], when=NOW)
+    store.save_summary(article_id, ("Old summary.",), "key")
+    [(again, is_new)] = store.store_items("other", [(second, None)], [], when=NOW)
+    (stored,) = store.undelivered(READER.email, limit=5)
+    assert (again, is_new, stored.article.text) == (article_id, False, kept)
+    assert stored.article.url == "https://e.org/1"
+    assert stored.article.teaser is (kept == first.article.text and first.article.teaser)
+    assert (stored.summary is None) is (kept != first.article.text)
+
+
+def test_a_waiting_teaser_is_seen_waits_and_gets_its_article_later(store: Store) -> None:
+    item = FeedItem("feed", "t1", "https://e.org/t1", "Teaser", "<p>Board [...]</p>", "html")
+    waiting = WaitingText(item, first_tried=NOW, attempts=1, next_attempt=NOW + timedelta(hours=1))
+    store.store_items("feed", [], [], when=NOW, waiting=[waiting])
+    assert store.seen_guids("feed") == {"t1"}
+    assert store.waiting_texts("feed", due=NOW) == []
+    (due,) = store.waiting_texts("feed", due=NOW + timedelta(hours=1))
+    assert due == waiting
+    page = collected("t1", "https://e.org/t1", text=FULL)
+    [(article_id, _)] = store.store_items(
+        "feed", [(page, None)], [], when=NOW + timedelta(hours=1), done_waiting=["t1"]
+    )
+    assert store.waiting_count() == 0
+    assert store.sources_of(article_id) == ["feed"]
+
+
+def test_forgotten_validators_make_the_next_fetch_unconditional(store: Store) -> None:
+    store.record_fetch("feed", when=NOW, status="ok", etag='"1"', last_modified="Mon")
+    store.record_fetch("feed", when=NOW, status="ok")
+    assert store.source_state("feed").etag == '"1"'
+    store.record_fetch("feed", when=NOW, status="ok", etag='"2"', forget_validators=True)
+    state = store.source_state("feed")
+    assert (state.etag, state.last_modified) == (None, None)
 
 
 def queue_one(store: Store, article_ids: list[int], *, when: datetime = NOW) -> int:

@@ -126,6 +126,8 @@ def _print_report(report: RunReport) -> None:
         parts.append(plural(len(collection.item_failures), "item") + " failed")
     if collection.full_text_failures:
         parts.append(f"{len(collection.full_text_failures)} full texts not fetched")
+    if collection.items_left:
+        parts.append(f"{sum(collection.items_left.values())} items left for the next run")
     if failed:
         parts.append(plural(failed, "source") + " failed")
     if collection.sources_deferred:
@@ -133,6 +135,13 @@ def _print_report(report: RunReport) -> None:
     click.echo(f"Collected {collection.sources_read} of {total} sources: {', '.join(parts)}.")
     for failure in collection.source_failures + collection.item_failures:
         click.echo(f"  failed: {failure.what}: {failure.reason}", err=True)
+    for note in collection.full_text_notes:
+        click.echo(f"  full text: {note.what}: {note.reason}", err=True)
+    for name, left in collection.items_left.items():
+        click.echo(
+            f"  {name}: {plural(left, 'more new item')} taken on the next runs "
+            "([collect] max_items_per_source)."
+        )
     print_sending(report.sending)
     for subscriber, count, subject in report.previews:
         click.echo(

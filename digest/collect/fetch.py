@@ -4,7 +4,11 @@ One `Fetcher` serves a whole run from any number of threads. It gives every requ
 User-Agent naming digest, connect/read timeouts and a total deadline, follows at most a few
 redirects, enforces a size cap on the wire and another on the decompressed body while
 streaming (so a decompression bomb stops early), sends conditional GETs, honours
-``Retry-After`` on 429 and 503, and limits concurrent requests per host.
+``Retry-After`` on 429 and 503 (within `RETRY_AFTER_LIMIT`), and limits concurrent requests
+per host.
+
+The total deadline covers the whole request: connecting, the headers, the body and every
+redirect (`digest.collect.deadline` keeps it at the socket).
 
 Links found in third-party feeds are fetched through a guard that resolves the host and
 refuses loopback, private, link-local and other non-public addresses before connecting; it
@@ -33,6 +37,7 @@ import httpcore
 import httpx
 
 from digest import __version__
+from digest.collect.deadline import DeadlineBackend, deadline
 from digest.errors import FetchError
 
 USER_AGENT = f"digest/{__version__} (self-hosted article digest)"
@@ -56,6 +61,23 @@ class BlockedAddress(Exception):
     """A host resolved to an address the guard does not allow."""
 
 
+class PrivateAddressRefused(FetchError):
+    """A link led to a private or local address, which its source does not allow."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail  # e.g. "intranet.example resolves to 10.1.2.3"
+
+    def __reduce__(self) -> tuple[type[PrivateAddressRefused], tuple[str, str]]:
+        return PrivateAddressRefused, (str(self), self.detail)
+
+
+RETRY_AFTER_LIMIT = timedelta(hours=6)
+"""The longest a server's Retry-After defers a source. A larger number (or a date years
+ahead) would stop collecting that source for good; after this long it is simply asked
+again, and a server that still wants a pause says so again."""
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for `host`."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -70,7 +92,7 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-class GuardedBackend(httpcore.SyncBackend):
+class GuardedBackend(DeadlineBackend):
     """A network backend that connects only to allowed addresses, checked before connecting."""
 
     def __init__(self, resolver: Resolver, allowed: Callable[[str], bool]) -> None:
@@ -98,15 +120,17 @@ class GuardedBackend(httpcore.SyncBackend):
         )
 
 
-class _GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, resolver: Resolver, allowed: Callable[[str], bool]) -> None:
+class _Transport(httpx.HTTPTransport):
+    """httpx's transport over one of the backends above."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
         super().__init__(trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,
-            network_backend=GuardedBackend(resolver, allowed),
+            network_backend=backend,
         )
 
 
@@ -165,9 +189,9 @@ class Fetcher:
             "max_redirects": max_redirects,
             "headers": {"User-Agent": USER_AGENT},
         }
-        self._open = httpx.Client(**options)
+        self._open = httpx.Client(transport=_Transport(DeadlineBackend()), **options)
         self._guarded = httpx.Client(
-            transport=_GuardedTransport(resolver, address_allowed), **options
+            transport=_Transport(GuardedBackend(resolver, address_allowed)), **options
         )
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
@@ -211,6 +235,8 @@ class Fetcher:
             try:
                 with self._host_slot(url):
                     return self._get(client, url, headers)
+            except ValueError as exc:  # the host part of a malformed link (`http://[::1/x`)
+                raise FetchError(f"Cannot fetch {url}: not a valid URL ({exc}).") from exc
             except RetryLater as exc:
                 wait = (exc.until - self.clock()).total_seconds()
                 if attempt == 2 or wait > self.max_retry_wait:
@@ -227,36 +253,46 @@ class Fetcher:
             yield
 
     def _get(self, client: httpx.Client, url: str, headers: dict[str, str]) -> FetchResult:
-        deadline = time.monotonic() + self.total_timeout
-        try:
-            with client.stream("GET", url, headers=headers) as response:
-                if response.status_code == 304:
-                    return _result(response, b"")
-                if response.status_code in (429, 503) and "retry-after" in response.headers:
-                    until = self._retry_after(response.headers["retry-after"])
-                    raise RetryLater(
-                        f"{url} answered HTTP {response.status_code} and asks to retry after "
-                        f"{until:%Y-%m-%d %H:%M:%S} UTC.",
-                        until,
-                    )
-                if response.status_code >= 400:
-                    reason = response.reason_phrase or "error"
-                    raise FetchError(f"{url} answered HTTP {response.status_code} {reason}.")
-                return _result(response, self._read(url, response, deadline))
-        except BlockedAddress as exc:
-            raise FetchError(
-                f"{url} was not fetched: {exc}, a private or local address; links from "
-                "feeds may only lead to public addresses unless the source sets "
-                "allow_private = true."
-            ) from exc
-        except httpx.TooManyRedirects as exc:
-            raise FetchError(f"{url} redirected too many times (a redirect loop?).") from exc
-        except httpx.TimeoutException as exc:
-            raise FetchError(f"{url} timed out.") from exc
-        except httpx.DecodingError as exc:
-            raise FetchError(f"{url} sent a body that could not be decompressed.") from exc
-        except httpx.HTTPError as exc:
-            raise FetchError(f"Cannot fetch {url}: {_reason(exc)}.") from exc
+        with deadline(self.total_timeout) as until:
+            try:
+                return self._send(client, url, headers, until)
+            except BlockedAddress as exc:
+                raise PrivateAddressRefused(
+                    f"{url} was not fetched: {exc}, a private or local address; links from "
+                    "feeds may only lead to public addresses unless the source sets "
+                    "allow_private = true.",
+                    str(exc),
+                ) from exc
+            except httpx.TooManyRedirects as exc:
+                raise FetchError(f"{url} redirected too many times (a redirect loop?).") from exc
+            except httpx.TimeoutException as exc:
+                if time.monotonic() >= until:
+                    raise FetchError(self._too_slow(url)) from exc
+                raise FetchError(f"{url} timed out.") from exc
+            except httpx.DecodingError as exc:
+                raise FetchError(f"{url} sent a body that could not be decompressed.") from exc
+            except httpx.HTTPError as exc:
+                raise FetchError(f"Cannot fetch {url}: {_reason(exc)}.") from exc
+            except (httpx.InvalidURL, ValueError) as exc:  # a malformed link or redirect
+                raise FetchError(f"Cannot fetch {url}: not a valid URL ({exc}).") from exc
+
+    def _send(
+        self, client: httpx.Client, url: str, headers: dict[str, str], deadline: float
+    ) -> FetchResult:
+        with client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 304:
+                return _result(response, b"")
+            if response.status_code in (429, 503) and "retry-after" in response.headers:
+                until = self._retry_after(response.headers["retry-after"])
+                raise RetryLater(
+                    f"{url} answered HTTP {response.status_code} and asks to retry after "
+                    f"{until:%Y-%m-%d %H:%M:%S} UTC.",
+                    until,
+                )
+            if response.status_code >= 400:
+                reason = response.reason_phrase or "error"
+                raise FetchError(f"{url} answered HTTP {response.status_code} {reason}.")
+            return _result(response, self._read(url, response, deadline))
 
     def _read(self, url: str, response: httpx.Response, deadline: float) -> bytes:
         declared = response.headers.get("content-length", "")
@@ -273,23 +309,38 @@ class Fetcher:
                     + " (a decompression bomb?)"
                 )
             if time.monotonic() > deadline:
-                raise FetchError(f"{url} took longer than {self.total_timeout:g} s to send.")
+                raise FetchError(self._too_slow(url))
         return bytes(body)
+
+    def _too_slow(self, url: str) -> str:
+        return (
+            f"{url} took longer than {self.total_timeout:g} s in all "
+            "(raise [http] total_timeout to wait longer)."
+        )
 
     @staticmethod
     def _too_big(url: str, key: str, limit: int) -> str:
         return f"{url} sent more than {limit:,} bytes; raise [http] {key} to accept it."
 
     def _retry_after(self, value: str) -> datetime:
+        """When a Retry-After value (seconds or an HTTP date) asks us back, never further
+        than `RETRY_AFTER_LIMIT` ahead nor before now; five minutes when it is unreadable."""
         now = self.clock()
+        latest = now + RETRY_AFTER_LIMIT
         value = value.strip()
-        if value.isdigit():
-            return now + timedelta(seconds=int(value))
+        if re.fullmatch(r"[0-9]+", value):
+            # Compared as text length first: int() refuses very long numbers, and a huge
+            # one would overflow timedelta.
+            seconds = int(value) if len(value) <= 9 else None
+            if seconds is None or seconds > RETRY_AFTER_LIMIT.total_seconds():
+                return latest
+            return now + timedelta(seconds=seconds)
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return now + timedelta(minutes=5)
-        return when if when.tzinfo else when.replace(tzinfo=UTC)
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        return max(now, min(when, latest))
 
 
 def _result(response: httpx.Response, content: bytes) -> FetchResult:

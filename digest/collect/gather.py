@@ -7,41 +7,58 @@ extraction (`prepare`, with the `ArticleMaker` the caller gives), fetches the pa
 each teaser, and has those pages extracted too. With many sources the CPU executor is a
 pool of worker processes, one per core, so that parsing and cleaning are not held to one
 core; with few it runs in the thread itself. The store is written from the calling thread
-only, one transaction per source, where duplicates across sources are resolved. A failing
-source or item is recorded with its reason and the pass goes on; a source that failed keeps
-every item it had seen.
+only, one transaction per source, where duplicates across sources are resolved.
+
+Nothing one source or item does stops the pass: whatever goes wrong while reading, parsing,
+extracting or storing it (a `DigestError`, or any other exception, or a worker process that
+dies) is recorded as that source's or item's failure with a one-line reason, the traceback
+going to the debug log, and the pass goes on; a source that failed keeps every item it had
+seen. One source gives at most ``[collect] max_items_per_source`` new items a run, newest
+first; while it has more, its validators are forgotten so that the next run reads it in full.
+
+A teaser whose page cannot be fetched waits (`digest.store.waiting`): its page is tried again
+on later runs with a growing pause (`RETRY_FIRST` doubling up to `RETRY_MOST`) for
+`RETRY_FOR`; once it has waited ``[collect] full_text_wait_hours`` its teaser is stored as an
+article marked as one, which a page fetched later replaces. Each source says once per run
+why its pages were not fetched, and which setting would allow them.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
-from concurrent.futures import (
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-)
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from multiprocessing import get_context
-from typing import Any, TypeVar
 
 from digest.collect import fingerprint, read
-from digest.collect.fetch import Fetcher, RetryLater
-from digest.collect.prepare import ArticleMaker, Prepared, prepare_items, prepare_source
+from digest.collect.fetch import Fetcher, PrivateAddressRefused, RetryLater
+from digest.collect.prepare import (
+    ArticleMaker,
+    Prepared,
+    describe,
+    prepare_items,
+    prepare_source,
+)
 from digest.collect.sources import all_sources
+from digest.collect.workers import Workers, cpu_executor, process_pool
 from digest.config import Config
 from digest.errors import DigestError
 from digest.models import CollectedArticle, FeedItem, Source
-from digest.store import SourceState, Store
+from digest.store import SourceState, Store, WaitingText
 
 log = logging.getLogger("digest")
-T = TypeVar("T")
 
 DEDUP_WINDOW = timedelta(days=30)
 """How far back a new article is compared with stored ones for near-duplicates."""
+
+RETRY_FIRST = timedelta(minutes=30)
+RETRY_MOST = timedelta(hours=12)
+RETRY_FOR = timedelta(days=3)
+"""A teaser's page is tried again after `RETRY_FIRST`, then after twice as long each time up
+to `RETRY_MOST`, for `RETRY_FOR` after the first try: long enough for a site that is down
+for a day or a source whose settings are fixed the next morning, short enough that a page
+gone for good is not asked for forever."""
 
 Progress = Callable[[int, int, str], None]
 """Called after each source with (sources done, sources in all, the source's name)."""
@@ -66,7 +83,9 @@ class CollectionReport:
     duplicates: int = 0
     source_failures: list[Failure] = field(default_factory=list)
     item_failures: list[Failure] = field(default_factory=list)
-    full_text_failures: list[Failure] = field(default_factory=list)
+    full_text_failures: list[Failure] = field(default_factory=list)  # one per page
+    full_text_notes: list[Failure] = field(default_factory=list)  # one per source, said
+    items_left: dict[str, int] = field(default_factory=dict)  # source: items for next time
 
 
 @dataclass(slots=True)
@@ -77,9 +96,13 @@ class _Gathered:
     raw: read.RawSource | None = None
     articles: list[CollectedArticle] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    error: DigestError | None = None
+    error: Exception | None = None
     item_failures: list[Failure] = field(default_factory=list)
     full_text_failures: list[Failure] = field(default_factory=list)
+    refused: str = ""  # why a page was refused as private, when one was
+    waiting: list[WaitingText] = field(default_factory=list)  # teasers still waiting
+    done_waiting: list[str] = field(default_factory=list)  # teasers that wait no more
+    left: int = 0  # new items beyond the cap
 
     def add(self, prepared: Prepared) -> None:
         self.articles.extend(prepared.articles)
@@ -101,6 +124,15 @@ def new_fetcher(config: Config) -> Fetcher:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """What bounds one pass's work on a source."""
+
+    now: datetime
+    max_items: int
+    full_text_wait: timedelta
+
+
 def collect_all(
     config: Config,
     store: Store,
@@ -117,13 +149,19 @@ def collect_all(
         store.sync_source(source)
     sources = all_sources(config, store)
     index = fingerprint.NearDuplicateIndex(store.fingerprints(since=now - DEDUP_WINDOW))
+    limits = _Limits(
+        now=now,
+        max_items=config.collect.max_items_per_source,
+        full_text_wait=timedelta(hours=config.collect.full_text_wait_hours),
+    )
     own_fetcher = fetcher is None
     http = fetcher or new_fetcher(config)
+    workers = Workers(
+        lambda: cpu_executor(config.collect.processes, len(sources), make_article),
+        lambda: process_pool(1, make_article),
+    )
     try:
-        with (
-            _cpu_executor(config.collect.processes, len(sources), make_article) as cpu,
-            ThreadPoolExecutor(max_workers=config.http.concurrency) as pool,
-        ):
+        with ThreadPoolExecutor(max_workers=config.http.concurrency) as pool:
             futures = {}
             for source in sources:
                 state = store.source_state(source.name)
@@ -132,49 +170,30 @@ def collect_all(
                     log.info("source %s deferred until %s", source.name, state.retry_after)
                     continue
                 seen = frozenset(store.seen_guids(source.name))
+                due = store.waiting_texts(source.name, due=now)
                 language = source.language or config.digest.language
-                job = pool.submit(_gather, source, http, state, seen, language, make_article, cpu)
+                job = pool.submit(
+                    _gather, source, http, state, seen, due, language, make_article, workers,
+                    limits,
+                )  # fmt: skip
                 futures[job] = source
             # Results are stored in source order, whatever order they arrive in, so that
-            # the first source listed is the one whose copy of a shared story is kept.
+            # the first source listed is the one whose copy of a shared story is kept
+            # (its text gives way only to a fuller one).
             for done, future in enumerate(futures, start=1):
-                _record(store, index, future.result(), now=now, report=report)
+                source = futures[future]
+                try:
+                    gathered = future.result()
+                except Exception as exc:  # _gather records its failures; this is a safety net
+                    gathered = _Gathered(source, error=exc)
+                _record(store, index, gathered, limits=limits, report=report)
                 if progress is not None:
-                    progress(done, len(futures), futures[future].name)
+                    progress(done, len(futures), source.name)
     finally:
+        workers.shutdown()
         if own_fetcher:
             http.close()
     return report
-
-
-PROCESSES_FROM = 10
-"""With ``[collect] processes = 0`` (automatic), this many sources or more get worker
-processes; fewer are prepared in their threads, sparing the processes' start-up."""
-
-
-class _InlineExecutor(Executor):
-    """Runs each job at once in the submitting thread."""
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        future: Future[T] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to whoever reads the result, as a pool does
-            future.set_exception(exc)
-        return future
-
-
-def _cpu_executor(processes: int, sources: int, make_article: ArticleMaker) -> Executor:
-    """Worker processes for the CPU-bound work, or the inline executor."""
-    count = processes or ((os.cpu_count() or 1) if sources >= PROCESSES_FROM else 1)
-    if count <= 1:
-        return _InlineExecutor()
-    # Not "fork": a forked child of a threaded process can inherit a held lock. A fork
-    # server is started once, imports the preparing code once, and forks each worker from
-    # that clean, single-threaded process, so workers start at once.
-    context = get_context("forkserver")
-    context.set_forkserver_preload(["digest.collect.prepare", make_article.__module__])
-    return ProcessPoolExecutor(max_workers=count, mp_context=context)
 
 
 def _gather(
@@ -182,32 +201,88 @@ def _gather(
     fetcher: Fetcher,
     state: SourceState,
     seen: frozenset[str],
+    due: list[WaitingText],
     language: str,
     make_article: ArticleMaker,
-    cpu: Executor,
+    workers: Workers,
+    limits: _Limits,
 ) -> _Gathered:
-    """Read one source and prepare its new items; never raises for a bad source or item."""
+    """Read one source, prepare its new items and fetch the pages its teasers lead to
+    (`due` are earlier teasers whose page is due again); never raises."""
     gathered = _Gathered(source)
     try:
         raw = read.read_source(source, fetcher, etag=state.etag, last_modified=state.last_modified)
         gathered.raw = raw
-        if raw.not_modified:
-            return gathered
-        prepared = cpu.submit(prepare_source, raw, seen, language, make_article).result()
-    except DigestError as exc:
+        teasers: list[WaitingText] = []
+        if not raw.not_modified:
+            prepared = workers.run(
+                prepare_source, raw, seen, language, make_article, limits.max_items
+            )
+            gathered.add(prepared)
+            gathered.left = prepared.left
+            teasers = [WaitingText(item, first_tried=limits.now) for item in prepared.waiting]
+        _full_texts(gathered, teasers + due, fetcher, language, make_article, workers, limits)
+    except Exception as exc:  # the source's failure, whatever it is; nothing of it is stored
+        if not isinstance(exc, DigestError):
+            log.debug("source %s failed", source.name, exc_info=True)
         gathered.error = exc
-        return gathered
-    gathered.add(prepared)
-    pages: list[FeedItem] = []
-    for teaser in prepared.waiting:
-        try:
-            pages.append(read.fetch_full_text(teaser, source, fetcher))
-        except DigestError as exc:  # keep the teaser: something beats nothing
-            gathered.full_text_failures.append(Failure(teaser.url, str(exc)))
-            pages.append(teaser)
-    if pages:
-        gathered.add(cpu.submit(prepare_items, pages, language, make_article).result())
     return gathered
+
+
+def _full_texts(
+    gathered: _Gathered,
+    teasers: list[WaitingText],
+    fetcher: Fetcher,
+    language: str,
+    make_article: ArticleMaker,
+    workers: Workers,
+    limits: _Limits,
+) -> None:
+    """Fetch and prepare the page behind each teaser; a teaser whose page does not come
+    waits for the next run, and its teaser is prepared once it has waited long enough."""
+    source, now = gathered.source, limits.now
+    pages: list[FeedItem] = []
+    shown: list[FeedItem] = []  # teasers to store as they are, marked as teasers
+    for entry in teasers:
+        try:
+            pages.append(read.fetch_full_text(entry.item, source, fetcher))
+            gathered.done_waiting.append(entry.item.guid)
+            continue
+        except Exception as exc:  # this page's failure only
+            if not isinstance(exc, DigestError):
+                log.debug("page %s failed", entry.item.url, exc_info=True)
+            reason = describe(exc)
+            if isinstance(exc, PrivateAddressRefused):
+                gathered.refused = exc.detail
+        gathered.full_text_failures.append(Failure(entry.item.url, reason))
+        show = not entry.teaser_stored and now - entry.first_tried >= limits.full_text_wait
+        if now - entry.first_tried >= RETRY_FOR:
+            gathered.done_waiting.append(entry.item.guid)  # asked long enough
+            show = not entry.teaser_stored
+        else:
+            attempts = entry.attempts + 1
+            pause = min(RETRY_FIRST * 2 ** min(attempts - 1, 10), RETRY_MOST)
+            gathered.waiting.append(
+                replace(
+                    entry,
+                    attempts=attempts,
+                    next_attempt=now + pause,
+                    last_error=reason,
+                    teaser_stored=entry.teaser_stored or show,
+                )
+            )
+        if show:
+            shown.append(entry.item)
+    if pages:
+        prepared = workers.run(prepare_items, pages, language, make_article)
+        gathered.add(prepared)
+        # A page with no article in it (a paywall, a consent wall): its teaser beats nothing.
+        unread = set(prepared.skipped)
+        shown.extend(
+            entry.item for entry in teasers if entry.item.guid in unread and not entry.teaser_stored
+        )
+    if shown:
+        gathered.add(workers.run(prepare_items, shown, language, make_article, teaser=True))
 
 
 def _record(
@@ -215,36 +290,57 @@ def _record(
     index: fingerprint.NearDuplicateIndex,
     gathered: _Gathered,
     *,
-    now: datetime,
+    limits: _Limits,
     report: CollectionReport,
 ) -> None:
+    """Store what one source gave and how its collection went; never raises."""
     name = gathered.source.name
-    for failure in gathered.full_text_failures:
-        log.warning(
-            "full text of %s not fetched, keeping the feed's text: %s",
-            failure.what,
-            failure.reason,
-        )
-    report.full_text_failures.extend(gathered.full_text_failures)
+    try:
+        _store(store, index, gathered, limits=limits, report=report)
+    except Exception as exc:  # storing this source failed: it is this source's failure
+        if not isinstance(exc, DigestError):
+            log.debug("storing source %s failed", name, exc_info=True)
+        reason = describe(exc)
+        log.warning("source %s failed: %s", name, reason)
+        report.source_failures.append(Failure(name, reason))
+        try:
+            store.record_fetch(name, when=limits.now, status="error", error=reason)
+        except Exception:  # the store itself is failing; the report says it already
+            log.debug("recording the failure of source %s failed", name, exc_info=True)
+
+
+def _store(
+    store: Store,
+    index: fingerprint.NearDuplicateIndex,
+    gathered: _Gathered,
+    *,
+    limits: _Limits,
+    report: CollectionReport,
+) -> None:
+    name, now = gathered.source.name, limits.now
     if gathered.error is not None or gathered.raw is None:
         error = gathered.error
         until = error.until if isinstance(error, RetryLater) else None
-        log.warning("source %s failed: %s", name, error)
-        report.source_failures.append(Failure(name, str(error)))
+        reason = describe(error) if error is not None else "nothing was read"
+        log.warning("source %s failed: %s", name, reason)
+        report.source_failures.append(Failure(name, reason))
         status = "deferred" if until else "error"
-        store.record_fetch(name, when=now, status=status, error=str(error), retry_after=until)
+        store.record_fetch(name, when=now, status=status, error=reason, retry_after=until)
         return
     report.sources_read += 1
     raw = gathered.raw
-    if raw.not_modified:
-        report.sources_unchanged += 1
-        store.record_fetch(name, when=now, status="not modified")
-        return
     pairs = [
         (article, index.find(article.simhash) if article.simhash is not None else None)
         for article in gathered.articles
     ]
-    results = store.store_items(name, pairs, gathered.skipped, when=now)
+    results = store.store_items(
+        name,
+        pairs,
+        gathered.skipped,
+        when=now,
+        waiting=gathered.waiting,
+        done_waiting=gathered.done_waiting,
+    )
     for (article_id, is_new), article in zip(results, gathered.articles, strict=True):
         if is_new:
             report.new_articles += 1
@@ -255,7 +351,49 @@ def _record(
     for failure in gathered.item_failures:
         log.warning("item %s from %s skipped: %s", failure.what, name, failure.reason)
     report.item_failures.extend(gathered.item_failures)
+    _note_full_texts(gathered, limits, report)
+    if raw.not_modified:
+        report.sources_unchanged += 1
+        store.record_fetch(name, when=now, status="not modified")
+        return
     status = f"ok, {len(gathered.item_failures)} items failed" if gathered.item_failures else "ok"
+    if gathered.left:
+        report.items_left[name] = gathered.left
+        log.warning(
+            "source %s has %d more new items; they are taken on the next runs", name, gathered.left
+        )
+        status += f", {gathered.left} items left for the next run"
     store.record_fetch(
-        name, when=now, status=status, etag=raw.etag, last_modified=raw.last_modified
+        name,
+        when=now,
+        status=status,
+        etag=raw.etag,
+        last_modified=raw.last_modified,
+        # With items left, the source must not answer "not modified" next time.
+        forget_validators=gathered.left > 0,
     )
+
+
+def _note_full_texts(gathered: _Gathered, limits: _Limits, report: CollectionReport) -> None:
+    """Say once for the source why pages behind its teasers were not fetched, and what
+    happens to them."""
+    failures = gathered.full_text_failures
+    if not failures:
+        return
+    report.full_text_failures.extend(failures)
+    name = gathered.source.name
+    count = f"{len(failures)} page" if len(failures) == 1 else f"{len(failures)} pages"
+    if gathered.refused:
+        why = (
+            f"{gathered.refused}, a private or local address; set allow_private = true "
+            f"for source {name!r} to allow it"
+        )
+    else:
+        why = failures[0].reason.rstrip(".")
+    hours = limits.full_text_wait.total_seconds() / 3600
+    note = (
+        f"{count} behind teasers not fetched ({why}). Tried again on later runs; after "
+        f"{hours:g} h the digest shows the feed's teaser, marked as such."
+    )
+    log.warning("full text of source %s: %s", name, note)
+    report.full_text_notes.append(Failure(name, note))

@@ -10,7 +10,10 @@ What counts as what:
 - an *item* is seen once its source yielded it and it was stored (or deliberately skipped),
   so the next collection does not extract it again; a failed fetch changes no item;
 - an *article* is stored once, however many sources carry it (same canonical URL, same
-  words, or a near-identical fingerprint); every source that carried it is recorded;
+  words, or a near-identical fingerprint); every source that carried it is recorded, and
+  the fullest text any of them gave is kept;
+- a *teaser* whose page could not be fetched is seen, and waits (`waiting`) for later
+  runs to fetch its page; an article stored from a teaser alone is marked as one;
 - a *digest* is queued in the outbox with its whole message when it is rendered, and is
   sent, deferred or failed by the sender (`digest.deliver.sender`);
 - an article counts as *delivered* to a subscriber only once a digest holding it was sent to
@@ -24,6 +27,7 @@ from digest.store.deliveries import DeliveriesStore
 from digest.store.outbox import ClaimedDigest, OutboxEntry, OutboxStore
 from digest.store.sources import SourcesStore, SourceState
 from digest.store.subscribers import PeriodTaken, StoredSubscriber, SubscribersStore
+from digest.store.waiting import WaitingStore, WaitingText
 
 __all__ = [
     "ClaimedDigest",
@@ -33,8 +37,9 @@ __all__ = [
     "Store",
     "StoredArticle",
     "StoredSubscriber",
+    "WaitingText",
 ]
 
 
-class Store(SourcesStore, DeliveriesStore, OutboxStore, SubscribersStore):
+class Store(SourcesStore, DeliveriesStore, OutboxStore, SubscribersStore, WaitingStore):
     """An open SQLite store. Use as a context manager, or call `close()`."""

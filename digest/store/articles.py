@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from digest.errors import StoreError
 from digest.models import Article, CollectedArticle
 from digest.store._core import StoreCore, parse_time
+from digest.store.waiting import WaitingText, save_waiting
+
+FULLER = 2
+"""A later copy of a stored story replaces its text when it has at least this many times
+as many words (a teaser against the story it leads to), or when the stored text is only a
+teaser and the copy is not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +65,18 @@ class ArticlesStore(StoreCore):
         skipped: list[str],
         *,
         when: datetime,
+        waiting: Iterable[WaitingText] = (),
+        done_waiting: Iterable[str] = (),
     ) -> list[tuple[int, bool]]:
         """Store what one collection of `source` found, in one transaction.
 
         `articles` pairs each new article with the id of a known near-duplicate (or None);
         `skipped` are item identities that yielded no article. An article with the same
         URL or words as a stored one, or a near-duplicate, is stored once and this source
-        recorded as carrying it. Returns (article id, whether it is new) per article.
+        recorded as carrying it; when this copy is fuller (see `FULLER`), its text replaces
+        the stored one. `waiting` are teasers whose page is still to be fetched (see
+        `digest.store.waiting`), `done_waiting` the identities of those that wait no more.
+        Returns (article id, whether it is new) per article.
         """
         results: list[tuple[int, bool]] = []
         with self._transaction() as db:
@@ -73,10 +85,22 @@ class ArticlesStore(StoreCore):
                 raise StoreError(f"The source {source!r} is not in the store.")
             source_id = int(row[0])
             for collected, near in articles:
+                # An item stored before (a teaser, now with its page) is the same story,
+                # whatever address its page was finally fetched from.
+                earlier = db.execute(
+                    "SELECT article_id FROM items WHERE source_id = ? AND guid = ?",
+                    (source_id, collected.guid),
+                ).fetchone()
+                if earlier is not None and earlier[0] is not None:
+                    near = int(earlier[0])
                 article_id, is_new = _insert_article(db, collected, near, when)
+                # An item seen earlier without an article (a teaser that waited for its
+                # page) gets the article now.
                 db.execute(
-                    "INSERT OR IGNORE INTO items (source_id, guid, article_id, first_seen)"
-                    " VALUES (?, ?, ?, ?)",
+                    """INSERT INTO items (source_id, guid, article_id, first_seen)
+                       VALUES (?, ?, ?, ?)
+                       ON CONFLICT (source_id, guid) DO UPDATE SET article_id =
+                           excluded.article_id WHERE items.article_id IS NULL""",
                     (source_id, collected.guid, article_id, when.isoformat()),
                 )
                 results.append((article_id, is_new))
@@ -84,6 +108,7 @@ class ArticlesStore(StoreCore):
                 "INSERT OR IGNORE INTO items (source_id, guid, first_seen) VALUES (?, ?, ?)",
                 [(source_id, guid, when.isoformat()) for guid in skipped],
             )
+            save_waiting(db, source_id, waiting, done_waiting, when)
         return results
 
     def article_count(self) -> int:
@@ -116,6 +141,7 @@ class ArticlesStore(StoreCore):
             author=row["author"],
             language=row["language"],
             image=row["image"],
+            teaser=bool(row["teaser"]),
         )
         return StoredArticle(
             article_id=int(row["id"]),
@@ -131,18 +157,20 @@ def _insert_article(
 ) -> tuple[int, bool]:
     """The id of the stored copy of an article, inserting it when it is new."""
     article = collected.article
+    if near is None:
+        row = db.execute(
+            "SELECT id FROM articles WHERE (url = ? AND url != '') OR content_hash = ?"
+            " ORDER BY id LIMIT 1",
+            (article.url, collected.content_hash),
+        ).fetchone()
+        near = int(row[0]) if row is not None else None
     if near is not None:
+        _keep_fuller(db, near, collected)
         return near, False
-    row = db.execute(
-        "SELECT id FROM articles WHERE (url = ? AND url != '') OR content_hash = ?"
-        " ORDER BY id LIMIT 1",
-        (article.url, collected.content_hash),
-    ).fetchone()
-    if row is not None:
-        return int(row[0]), False
     cursor = db.execute(
         """INSERT INTO articles (url, content_hash, simhash, title, author, published,
-               language, image, text, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               language, image, text, teaser, first_seen)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             article.url,
             collected.content_hash,
@@ -153,10 +181,43 @@ def _insert_article(
             article.language,
             article.image,
             article.text,
+            int(article.teaser),
             when.isoformat(),
         ),
     )
     return int(cursor.lastrowid or 0), True
+
+
+def _keep_fuller(db: sqlite3.Connection, article_id: int, collected: CollectedArticle) -> None:
+    """Give the stored article `article_id` the text of `collected` when that is fuller.
+
+    The stored URL stays (it is the story's identity for later copies); its summary goes,
+    since it was made of the old text.
+    """
+    row = db.execute("SELECT text, teaser FROM articles WHERE id = ?", (article_id,)).fetchone()
+    article = collected.article
+    if row is None or article.teaser:
+        return
+    stored_words, words = len(str(row[0]).split()), len(article.text.split())
+    if not (row[1] and words > stored_words) and words < FULLER * max(stored_words, 1):
+        return
+    db.execute(
+        """UPDATE articles SET text = ?, content_hash = ?, simhash = ?, teaser = 0,
+               title = CASE WHEN title = '' THEN ? ELSE title END,
+               author = COALESCE(author, ?), image = COALESCE(image, ?),
+               language = COALESCE(language, ?), summary = NULL, summary_key = NULL
+           WHERE id = ?""",
+        (
+            article.text,
+            collected.content_hash,
+            _signed(collected.simhash) if collected.simhash is not None else None,
+            article.title,
+            article.author,
+            article.image,
+            article.language,
+            article_id,
+        ),
+    )
 
 
 def _signed(value: int) -> int:

@@ -219,10 +219,34 @@ def _v5_notices(db: sqlite3.Connection) -> None:
     )
 
 
+def _v6_full_texts(db: sqlite3.Connection) -> None:
+    """Teasers whose linked page could not be fetched yet: each waits in `full_texts` (the
+    feed item as JSON) and is tried again on later runs; an article stored from a teaser
+    alone says so (`teaser`), so that a fuller copy of its story may replace its text."""
+    _execute_script(
+        db,
+        """
+        ALTER TABLE articles ADD COLUMN teaser INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE full_texts (
+            source_id INTEGER NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+            guid TEXT NOT NULL,
+            item TEXT NOT NULL,
+            first_tried TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt TEXT NOT NULL,
+            last_error TEXT NOT NULL,
+            teaser_stored INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (source_id, guid)
+        )
+        """,
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_initial", _v1_initial),
     ("0002_collection", _v2_collection),
     ("0003_outbox", _v3_outbox),
     ("0004_subscriptions", _v4_subscriptions),
     ("0005_notices", _v5_notices),
+    ("0006_full_texts", _v6_full_texts),
 )

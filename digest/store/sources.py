@@ -104,19 +104,26 @@ class SourcesStore(StoreCore):
         etag: str | None = None,
         last_modified: str | None = None,
         retry_after: datetime | None = None,
+        forget_validators: bool = False,
     ) -> None:
-        """Record how fetching a source went. Validators are kept unless new ones are given."""
+        """Record how fetching a source went. Validators are kept unless new ones are given,
+        or dropped with `forget_validators` (the next fetch is then unconditional: the source
+        has items left that this collection did not take)."""
         with self._transaction() as db:
             db.execute(
                 """UPDATE sources SET last_fetched = ?, last_status = ?, last_error = ?,
-                       etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
+                       etag = CASE WHEN ? THEN NULL ELSE COALESCE(?, etag) END,
+                       last_modified = CASE WHEN ? THEN NULL
+                                            ELSE COALESCE(?, last_modified) END,
                        retry_after = ?
                    WHERE name = ?""",
                 (
                     when.isoformat(),
                     status,
                     error,
+                    forget_validators,
                     etag,
+                    forget_validators,
                     last_modified,
                     retry_after.isoformat() if retry_after else None,
                     name,
