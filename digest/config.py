@@ -138,6 +138,9 @@ class WebSettings:
     proxies: int = 0  # reverse proxies in front that set X-Forwarded-For (trusted, in order)
     signups_per_hour: int = 10  # sign-ups one client may make in an hour...
     mails_per_address_per_day: int = 3  # ...and confirmation mails one address may get a day
+    trusted_hosts: tuple[str, ...] = ()  # Host names served besides public_url's
+    connection_limit: int = 200  # open connections at once; more wait to be accepted
+    idle_timeout: int = 15  # seconds a connection may send nothing before it is closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +350,9 @@ _WEB_RULES: dict[str, Rule] = {
     "proxies": of_type(int, "a whole number"),
     "signups_per_hour": positive(int, "a whole number"),
     "mails_per_address_per_day": positive(int, "a whole number"),
+    "trusted_hosts": names,
+    "connection_limit": positive(int, "a whole number"),
+    "idle_timeout": positive(int, "a whole number of seconds"),
 }
 _SCHEDULE_RULES: dict[str, Rule] = {
     "collect_minutes": positive(float, "a number of minutes"),
