@@ -28,6 +28,7 @@ from digest.validation import (
     Checker,
     Rule,
     address,
+    between,
     choice,
     file,
     folder,
@@ -140,6 +141,9 @@ class WebSettings:
     proxies: int = 0  # reverse proxies in front that set X-Forwarded-For (trusted, in order)
     signups_per_hour: int = 10  # sign-ups one client may make in an hour...
     mails_per_address_per_day: int = 3  # ...and confirmation mails one address may get a day
+    trusted_hosts: tuple[str, ...] = ()  # Host names served besides public_url's
+    connection_limit: int = 200  # open connections at once; more wait to be accepted
+    idle_timeout: int = 15  # seconds a connection may send nothing before it is closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,78 +291,83 @@ def _data_dir(checker: Checker, value: Any) -> Path:
 
 
 _TEXT = of_type(str, "text")
+# Every number has a range (`between`, `positive`): generous, but finite.
+_HOUR, _DAY, _GIB = 3600, 86_400, 1 << 30
 _TOP_KEYS = (
     "data_dir", "digest", "http", "collect", "delivery", "smtp", "sendmail", "web", "schedule",
     "sources", "subscribers",
 )  # fmt: skip
 _DIGEST_RULES: dict[str, Rule] = {
     "title": _TEXT,
-    "sentences": positive(int, "a whole number"),
+    "sentences": positive(int, "a whole number", 100),
     "ratio": ratio,
-    "max_words": positive(int, "a whole number"),
+    "max_words": positive(int, "a whole number", 10_000),
     "method": _TEXT,
     "language": _TEXT,
-    "max_articles": positive(int, "a whole number"),
+    "max_articles": positive(int, "a whole number", 10_000),
     "group_by": choice("none", "source"),
-    "max_html_bytes": positive(int, "a whole number of bytes"),
+    "max_html_bytes": between(int, "a whole number of bytes", 10_000, 10_000_000),
     "timezone": timezone,
     "templates": folder,
 }
 _HTTP_RULES: dict[str, Rule] = {
-    "timeout": positive(float, "a number of seconds"),
-    "total_timeout": positive(float, "a number of seconds"),
-    "max_bytes": positive(int, "a whole number of bytes"),
-    "max_decompressed_bytes": positive(int, "a whole number of bytes"),
-    "max_redirects": of_type(int, "a whole number"),
-    "concurrency": positive(int, "a whole number"),
-    "per_host": positive(int, "a whole number"),
-    "max_retry_wait": of_type(float, "a number of seconds"),
+    "timeout": positive(float, "a number of seconds", _HOUR),
+    "total_timeout": positive(float, "a number of seconds", _DAY),
+    "max_bytes": positive(int, "a whole number of bytes", _GIB),
+    "max_decompressed_bytes": positive(int, "a whole number of bytes", 4 * _GIB),
+    "max_redirects": between(int, "a whole number", 0, 50),
+    "concurrency": positive(int, "a whole number", 1_000),
+    "per_host": positive(int, "a whole number", 1_000),
+    "max_retry_wait": between(float, "a number of seconds", 0, 30 * _DAY),
 }
 _COLLECT_RULES: dict[str, Rule] = {
-    "processes": of_type(int, "a whole number"),
-    "max_items_per_source": positive(int, "a whole number"),
-    "full_text_wait_hours": of_type(float, "a number of hours"),
+    "processes": between(int, "a whole number", 0, 512),
+    "max_items_per_source": positive(int, "a whole number", 1_000_000),
+    "full_text_wait_hours": between(float, "a number of hours", 0, 365 * 24),
 }
 _DELIVERY_RULES: dict[str, Rule] = {
     "backend": choice("file", "smtp", "sendmail"),
     "sender": address,
     "outbox": relative_folder,
     "list_id": _TEXT,
-    "first_retry_minutes": positive(float, "a number of minutes"),
-    "max_retry_minutes": positive(float, "a number of minutes"),
-    "give_up_hours": positive(float, "a number of hours"),
-    "keep_sent_days": positive(float, "a number of days"),
+    "first_retry_minutes": positive(float, "a number of minutes", 24 * 60),
+    "max_retry_minutes": positive(float, "a number of minutes", 30 * 24 * 60),
+    "give_up_hours": positive(float, "a number of hours", 365 * 24),
+    "keep_sent_days": positive(float, "a number of days", 100 * 365),
 }
 _SMTP_RULES: dict[str, Rule] = {
     "host": _TEXT,
-    "port": positive(int, "a port number"),
+    "port": positive(int, "a port number", 65_535),
     "security": choice("starttls", "tls", "none"),
     "username": _TEXT,
     "password_env": _TEXT,
-    "timeout": positive(float, "a number of seconds"),
+    "timeout": positive(float, "a number of seconds", _HOUR),
     "ca_file": file,
-    "connections": positive(int, "a whole number"),
-    "messages_per_connection": positive(int, "a whole number"),
-    "rate": of_type(float, "a number of messages a second"),
+    "connections": positive(int, "a whole number", 100),
+    "messages_per_connection": positive(int, "a whole number", 1_000_000),
+    "rate": between(float, "a number of messages a second", 0, 1_000_000),
 }
 _SENDMAIL_RULES: dict[str, Rule] = {
     "command": _TEXT,
-    "timeout": positive(float, "a number of seconds"),
+    "timeout": positive(float, "a number of seconds", _HOUR),
 }
 _WEB_RULES: dict[str, Rule] = {
     "public_url": web_url,
     "secret_env": _TEXT,
     "host": _TEXT,
-    "port": positive(int, "a port number"),
-    "proxies": of_type(int, "a whole number"),
-    "signups_per_hour": positive(int, "a whole number"),
-    "mails_per_address_per_day": positive(int, "a whole number"),
+    "port": positive(int, "a port number", 65_535),
+    "proxies": between(int, "a whole number", 0, 10),
+    "signups_per_hour": positive(int, "a whole number", 1_000_000),
+    "mails_per_address_per_day": positive(int, "a whole number", 1_000),
+    "trusted_hosts": names,
+    "connection_limit": positive(int, "a whole number", 100_000),
+    "idle_timeout": positive(int, "a whole number of seconds", 3_600),
 }
 _SCHEDULE_RULES: dict[str, Rule] = {
-    "collect_minutes": positive(float, "a number of minutes"),
-    "tick_seconds": positive(float, "a number of seconds"),
-    "grace_hours": positive(float, "a number of hours"),
-    "first_digest_hours": positive(float, "a number of hours"),
+    "collect_minutes": positive(float, "a number of minutes", 7 * 24 * 60),
+    "tick_seconds": positive(float, "a number of seconds", _HOUR),
+    "grace_hours": positive(float, "a number of hours", 365 * 24),
+    "first_digest_hours": positive(float, "a number of hours", 365 * 24),
     "send_empty": of_type(bool, "true or false"),
 }
 _SOURCE_RULES: dict[str, Rule] = {

@@ -1,8 +1,11 @@
 """Signed links for subscribers: confirm a sign-up, change preferences, unsubscribe.
 
 A token carries a subscriber's id and their random per-subscriber nonce (kept in the
-store), signed with HMAC-SHA256 (itsdangerous) under a key that only the operator holds, in
-the environment variable ``[web] secret_env`` names, with the time it was made. Each
+store), signed with HMAC-SHA256 (itsdangerous, with ``digest_method`` set explicitly: its
+default is SHA-1) under a key that only the operator holds, in the environment variable
+``[web] secret_env`` names, with the time it was made. Links signed with HMAC-SHA1 by earlier
+versions are still read, so that links already mailed keep working until they expire (at
+most `LIFETIMES` after they were made); no new link is signed that way. Each
 purpose has its own salt, so a token made for one cannot serve another, and its own
 lifetime: a sign-up is confirmed within two days, a preferences link lasts 90 days, and an
 unsubscribe link, which may sit in a mailbox for months, 400 days. A link names the
@@ -12,6 +15,7 @@ reading that one variable and the clock.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,7 +90,13 @@ def link(settings: WebSettings, purpose: str, holder: Holder, *, base: str = "")
 
 
 def _serializer(key: str, purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(key, salt=f"digest.{purpose}")
+    return URLSafeTimedSerializer(
+        key,
+        salt=f"digest.{purpose}",
+        signer_kwargs={"digest_method": hashlib.sha256},
+        # Read-only: links mailed before signing moved to SHA-256 (none outlives 400 days).
+        fallback_signers=[{"digest_method": hashlib.sha1}],
+    )
 
 
 def _signer_made_at(made: datetime) -> type[TimestampSigner]:

@@ -45,17 +45,34 @@ def of_type(kind: type, label: str) -> Rule:
     return rule
 
 
-def positive(kind: type, label: str) -> Rule:
-    """A value of `kind` greater than zero."""
+def between(kind: type, label: str, low: float, high: float, *, above: bool = False) -> Rule:
+    """A value of `kind` from `low` (or, with `above`, greater than `low`) to `high`.
+
+    Every number in a configuration has such a range, so a value no setting can mean (2**64,
+    1e308, inf, nan) is reported like any other problem instead of overflowing later.
+    """
     base = of_type(kind, label)
 
     def rule(value: Any, checker: Checker) -> Any:
         result = base(value, checker)
         if isinstance(result, Invalid):
             return result
-        return result if result > 0 else Invalid(f"must be greater than 0, not {value}")
+        if (result > low if above else result >= low) and result <= high:
+            return result
+        lowest = f"greater than {_figure(low)}" if above else f"at least {_figure(low)}"
+        return Invalid(f"must be {lowest} and at most {_figure(high)}, not {value!r}")
 
     return rule
+
+
+def _figure(number: float) -> str:
+    """1073741824 as "1,073,741,824", 0.5 as "0.5"."""
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:g}"
+
+
+def positive(kind: type, label: str, high: float) -> Rule:
+    """A value of `kind` greater than zero and at most `high`."""
+    return between(kind, label, 0, high, above=True)
 
 
 def choice(*options: str) -> Rule:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,7 @@ from digest import __version__
 from digest.cli import cli
 from digest.summarize.methods import METHODS
 
-from .conftest import DEMO_CONFIG, SmtpServer
+from .conftest import DEMO_CONFIG, ROOT, SmtpServer
 
 DEMO = DEMO_CONFIG.parent / "demo"
 
@@ -198,3 +201,23 @@ def test_summarize_works_with_every_method(method: str) -> None:
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert payload["method"] == method and len(payload["summary"]) == 2
+
+
+def test_two_runs_started_together_send_each_digest_once(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    """The second waits for the first (they share the store's lock), then finds it all sent."""
+    config = smtp_demo_config(tmp_path, smtp_server)
+    smtp_server.handler.delay = 0.3  # a slow server: the runs overlap for certain
+    readers = [f"reader{n}@example.org" for n in range(6)]
+    command = [sys.executable, "-m", "digest", "run", "--config", str(config)]
+    command += [option for reader in readers for option in ("--to", reader)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    received = sorted(str(message["To"]) for message in smtp_server.handler.messages)
+    assert received == readers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def test_typo_and_bad_time_zone_are_reported_together(tmp_path: Path) -> None:
     ("text", "problem"),
     [
         ("[digest]\nsentences = 'three'\n", "[digest] sentences: must be a whole number, not text"),
-        ("[digest]\nsentences = 0\n", "[digest] sentences: must be greater than 0, not 0"),
+        ("[digest]\nsentences = 0\n", "[digest] sentences: must be greater than 0 and at"),
         ("[http]\ntimeout = true\n", "[http] timeout: must be a number of seconds, not a boolean"),
         ("[delivery]\nbackend = 'pigeon'\n", "[delivery] backend: must be one of 'file', 'smtp'"),
         ("[delivery]\ngive_up_hours = 0\n", "[delivery] give_up_hours: must be greater than 0"),
@@ -180,3 +181,30 @@ def test_summary_budgets_are_validated(tmp_path: Path) -> None:
     assert (loaded.digest.ratio, loaded.digest.max_words) == (0.25, 80)
     with pytest.raises(ConfigError, match="ratio: must be a number greater than 0"):
         config.load(write(tmp_path, "[digest]\nratio = 1.5\n"))
+
+
+def numeric_keys() -> list[tuple[str, str]]:
+    """Every ``[section] key`` that takes a number (its default one, or none)."""
+    sections = {
+        "digest": config.DigestSettings, "http": config.HttpSettings,
+        "collect": config.CollectSettings, "delivery": config.DeliverySettings,
+        "smtp": config.SmtpSettings, "sendmail": config.SendmailSettings,
+        "web": config.WebSettings, "schedule": config.ScheduleSettings,
+    }  # fmt: skip
+    return [
+        (section, key.name)
+        for section, settings in sections.items()
+        for key in dataclasses.fields(settings)
+        if isinstance(key.default, int | float) and not isinstance(key.default, bool)
+    ] + [("digest", "ratio"), ("digest", "max_words")]
+
+
+@pytest.mark.parametrize(("section", "key"), numeric_keys())
+@pytest.mark.parametrize("value", ["18446744073709551616", "1e308", "inf", "nan", "-1"])
+def test_every_number_has_a_range(tmp_path: Path, section: str, key: str, value: str) -> None:
+    """Values no setting can mean are config problems (exit 2), never an overflow later."""
+    path = write(tmp_path, f"[{section}]\n{key} = {value}\n")
+    with pytest.raises(ConfigError) as caught:
+        config.load(path)
+    assert caught.value.problems == [caught.value.problems[0]]
+    assert f"[{section}] {key}: must be" in caught.value.problems[0]

@@ -23,7 +23,7 @@ import pytest
 from digest import config as config_module
 from digest.config import Config
 from digest.errors import ServiceError
-from digest.lockfile import ServiceLock
+from digest.lockfile import StoreLock
 from digest.pipeline import run_once, send_due
 from digest.service import jobs
 from digest.store import Store
@@ -200,14 +200,15 @@ def test_the_tick_job_logs_what_it_sent(tmp_path: Path, caplog: pytest.LogCaptur
     assert "digests: 1 queued, 1 sent, 0 deferred, 0 failed, 0 with nothing new, 0 skipped" in lines
 
 
-def test_the_service_lock_admits_one_holder(tmp_path: Path) -> None:
+def test_the_store_lock_admits_one_holder_and_names_it(tmp_path: Path) -> None:
+    lock = tmp_path / "digest.sqlite3.lock"
     with (
-        ServiceLock(tmp_path / "serve.lock"),
-        pytest.raises(ServiceError, match=f"process {os.getpid()}"),
-        ServiceLock(tmp_path / "serve.lock"),
+        StoreLock(lock, "digest serve"),
+        pytest.raises(ServiceError, match=rf"`digest serve` \(process {os.getpid()}\)"),
+        StoreLock(lock, "digest run", wait=0.3),
     ):
         pass
-    with ServiceLock(tmp_path / "serve.lock"):
+    with StoreLock(lock, "digest run"):
         pass  # released on exit
 
 
@@ -219,6 +220,7 @@ def test_digest_serve_sends_at_the_send_time_and_stops_on_sigterm(
     port = free_port()
     with config.open("a", encoding="utf-8") as toml:
         toml.write(f"\n[schedule]\ntick_seconds = 0.5\n\n[web]\nport = {port}\n")
+        toml.write(f'public_url = "http://127.0.0.1:{port}"\n')
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DIGEST_SECRET_KEY": "k" * 32}
     command = [sys.executable, "-m", "digest", "serve", "-c", str(config)]
     service = subprocess.Popen(
@@ -242,4 +244,4 @@ def test_digest_serve_sends_at_the_send_time_and_stops_on_sigterm(
     assert "SIGTERM received" in err and "digest serve stopped" in err
     assert page.status_code == 200 and "Subscribe to Demo digest" in page.text
     assert second.returncode == 1
-    assert second.stderr.startswith("Error: Another `digest serve` (process ")
+    assert second.stderr.startswith("Error: Another digest process, `digest serve` (process ")

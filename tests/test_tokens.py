@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from digest.config import WebSettings
 from digest.errors import ConfigError
@@ -61,3 +63,26 @@ def test_links_need_a_base_url_and_a_key(monkeypatch: pytest.MonkeyPatch) -> Non
     assert link(settings, "confirm", ANN, base="http://127.0.0.1:8080/").startswith(
         "http://127.0.0.1:8080/confirm/7/"
     )
+
+
+def serializer(purpose: str, digest_method: object) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        KEY, salt=f"digest.{purpose}", signer_kwargs={"digest_method": digest_method}
+    )
+
+
+def test_links_are_signed_with_hmac_sha256() -> None:
+    token = make_token(KEY, "preferences", ANN)
+    assert serializer("preferences", hashlib.sha256).loads(token) == [7, "a" * 32]
+    with pytest.raises(BadSignature):
+        serializer("preferences", hashlib.sha1).loads(token)
+
+
+def test_links_mailed_before_sha256_stay_valid_until_they_expire() -> None:
+    """Tokens signed with HMAC-SHA1 (itsdangerous's default) by earlier versions."""
+    legacy = serializer("unsubscribe", hashlib.sha1).dumps([7, "a" * 32])
+    assert read_token(KEY, "unsubscribe", legacy) == ANN
+    assert read_token(KEY, "preferences", legacy) is None  # still bound to its purpose
+    old = serializer("unsubscribe", hashlib.sha1)
+    old.signer = type("Old", (TimestampSigner,), {"get_timestamp": lambda self: 1_000_000})
+    assert read_token(KEY, "unsubscribe", old.dumps([7, "a" * 32])) is None  # expired

@@ -232,9 +232,11 @@ def test_page_templates_are_overridden_from_the_templates_folder(
     )
     config = replace(site.config, digest=replace(site.config.digest, templates=tmp_path / "mine"))
     client = create_app(config).test_client()
-    form = client.get("/subscribe").get_data(as_text=True)
+    form = client.get("/subscribe", base_url=site.url).get_data(as_text=True)
     page = client.post(
-        "/subscribe", data={"csrf_token": csrf_token(form), "email": "z@example.org"}
+        "/subscribe",
+        data={"csrf_token": csrf_token(form), "email": "z@example.org"},
+        base_url=site.url,
     )
     assert "Look in your mail, Demo digest." in page.get_data(as_text=True)
 
@@ -258,9 +260,9 @@ def test_behind_a_proxy_clients_are_told_apart_by_x_forwarded_for(site: Site) ->
 
     def sign_up_from(address: str, email: str) -> int:
         headers = {"X-Forwarded-For": address}
-        form = client.get("/subscribe", headers=headers).get_data(as_text=True)
-        data = {"csrf_token": csrf_token(form), "email": email}
-        return client.post("/subscribe", data=data, headers=headers).status_code
+        form = client.get("/subscribe", headers=headers, base_url=site.url)
+        data = {"csrf_token": csrf_token(form.get_data(as_text=True)), "email": email}
+        return client.post("/subscribe", data=data, headers=headers, base_url=site.url).status_code
 
     assert sign_up_from("203.0.113.1", "a@example.org") == 200
     assert sign_up_from("203.0.113.1", "b@example.org") == 429

@@ -75,6 +75,10 @@ def optional_config(config_path: Path | None) -> Config:
     return load(path)
 
 
+LOCK_WAIT = 10.0
+"""Seconds `digest run` and `digest send` wait for another digest process on the store."""
+
+
 def plural(count: int, word: str) -> str:
     """``1 article``, ``2 articles``."""
     return f"{count} {word}{'' if count == 1 else 's'}"

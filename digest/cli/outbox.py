@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from digest.cli._app import cli, config_option, load_config, plural
+from digest.cli._app import LOCK_WAIT, cli, config_option, load_config, plural
 
 if TYPE_CHECKING:
     from digest.deliver.sender import SendReport
@@ -26,9 +26,13 @@ def send(config_path: Path | None) -> None:
     """
     config = load_config(config_path)
     from digest.deliver import sender
+    from digest.lockfile import StoreLock, lock_path
     from digest.store import Store
 
-    with Store(config.database) as store:
+    with (
+        StoreLock(lock_path(config.database), "digest send", wait=LOCK_WAIT),
+        Store(config.database) as store,
+    ):
         report = sender.drain(config, store)
         waiting = store.outbox_counts()
     if not (report.sent or report.deferred or report.failed or report.problem):

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 from rich.progress import Progress as RichProgress
 
-from digest.cli._app import cli, config_option, load_config, optional_config, plural
+from digest.cli._app import LOCK_WAIT, cli, config_option, load_config, optional_config, plural
 from digest.cli.outbox import print_sending
 from digest.models import Subscriber
 
@@ -73,9 +73,14 @@ def run(
         else None
     )
     from digest import pipeline
+    from digest.lockfile import StoreLock, lock_path
     from digest.store import Store
 
-    with Store(config.database) as store, _progress() as progress:
+    with (
+        StoreLock(lock_path(config.database), "digest run", wait=LOCK_WAIT),
+        Store(config.database) as store,
+        _progress() as progress,
+    ):
         report = pipeline.run_once(
             config,
             store,

@@ -71,14 +71,28 @@ def serve(config_path: Path | None, clock_start: datetime | None, with_web: bool
 @config_option
 @click.option("--host", help="Listen on this address (default: [web] host, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default: [web] port, 8080).")
-def web(config_path: Path | None, host: str | None, port: int | None) -> None:
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Try the pages on this machine: listen on 127.0.0.1 only, links point there, no "
+    "[web] public_url needed.",
+)
+def web(config_path: Path | None, host: str | None, port: int | None, local: bool) -> None:
     """Serve the subscriber pages: sign-up with confirmation by email, preferences and
-    one-click unsubscribe. Stops on SIGTERM or Ctrl-C."""
+    one-click unsubscribe. Needs [web] public_url (links are built from it), or --local.
+    Stops on SIGTERM or Ctrl-C."""
     config = load_config(config_path)
+    if local and host is not None:
+        raise click.UsageError("--local listens on 127.0.0.1 only; leave out --host.")
     from digest.web import WebServer
 
     _log_for_service()
-    pages = WebServer(config, host=host, port=port)
+    pages = WebServer(config, host=host, port=port, local=local)
+    if local:
+        logging.getLogger("digest.serve").warning(
+            "local testing: the pages listen on 127.0.0.1 only and their links point there; "
+            "set [web] public_url to publish them"
+        )
     stop = _stop_on_signals()
 
     def close_when_stopped() -> None:

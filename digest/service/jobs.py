@@ -30,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from digest import pipeline
 from digest.config import Config
 from digest.errors import DigestError
-from digest.lockfile import ServiceLock
+from digest.lockfile import StoreLock, lock_path
 from digest.store import Store
 
 log = logging.getLogger("digest.serve")
@@ -43,7 +43,7 @@ def serve(config: Config, *, stop: threading.Event, clock: Clock | None = None) 
     """Run the service until `stop` is set. Raises `ServiceError` when another service
     holds the data folder."""
     now = clock or (lambda: datetime.now(UTC))
-    with ServiceLock(config.data_dir / "serve.lock"):
+    with StoreLock(lock_path(config.database), "digest serve"):
         with Store(config.database):
             pass  # create or migrate it now, before two jobs open it at once
         scheduler = BackgroundScheduler(

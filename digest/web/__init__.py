@@ -15,7 +15,13 @@ Security:
 - a strict Content-Security-Policy (nothing inline, nothing from elsewhere), no referrer
   (links carry tokens), no caching of pages that show a token, and no framing;
 - sign-ups are limited per client and confirmation mails per address, and the page after
-  a sign-up is the same whatever the address's state.
+  a sign-up is the same whatever the address's state;
+- a page reached by a signed link changes something only on POST: GET and HEAD show it, any
+  other method gets 405 (mail scanners fetch every link, some with HEAD);
+- links in mails and pages are built from ``[web] public_url`` only, never from the request;
+  a request whose Host is not public_url's (or one of ``[web] trusted_hosts``) gets 400;
+- at most ``[web] connection_limit`` connections are served at once and one idle for
+  ``idle_timeout`` seconds is closed, so idle clients cannot hold the pages.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import jinja2
 from flask import Flask, Response
@@ -32,6 +39,7 @@ from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from digest.config import Config
+from digest.errors import ConfigError
 from digest.render.templates import packaged_templates
 from digest.store import Store
 from digest.tokens import secret_key
@@ -48,9 +56,19 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def create_app(config: Config, *, clock: Clock | None = None) -> Flask:
-    """The application for `config`. Raises `ConfigError` when the signing key is missing."""
+def create_app(config: Config, *, clock: Clock | None = None, local_url: str = "") -> Flask:
+    """The application for `config`, its links on ``[web] public_url``, or on `local_url`
+    when that is given (local testing only). Raises `ConfigError` when the signing key or
+    the public address is missing."""
     key = secret_key(config.web)
+    base_url = local_url or config.web.public_url
+    if not base_url:
+        raise ConfigError(
+            f"{config.path or 'The configuration'}: [web] public_url is not set; the pages "
+            "mail links to themselves and build them from that address only. Set it to the "
+            'pages\' public address (e.g. "https://digest.example.org"), or run '
+            "`digest web --local` to try the pages on this machine."
+        )
     with Store(config.database):
         pass  # create or migrate it now, before requests open it at once
     app = Flask(__name__, static_folder=None, template_folder=None)
@@ -67,11 +85,13 @@ def create_app(config: Config, *, clock: Clock | None = None) -> Flask:
         SESSION_COOKIE_SECURE=config.web.public_url.startswith("https://"),
         WTF_CSRF_TIME_LIMIT=None,  # the session lasts as long as the browser's
         MAX_CONTENT_LENGTH=64 * 1024,
+        TRUSTED_HOSTS=[urlsplit(base_url).hostname, *config.web.trusted_hosts],
     )
     app.extensions["digest"] = {
         "config": config,
         "key": key,
         "clock": clock or (lambda: datetime.now(UTC)),
+        "base_url": base_url.rstrip("/"),
         "signups": RateLimit(config.web.signups_per_hour, period=3600.0),
         "static": [folder / "web" / "static" for folder in folders],
     }
@@ -99,20 +119,46 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-class WebServer:
-    """The pages served by waitress on ``[web] host`` and ``port`` (or those given)."""
+LOCAL_HOST = "127.0.0.1"
 
-    def __init__(self, config: Config, *, host: str | None = None, port: int | None = None):
+
+class WebServer:
+    """The pages served by waitress on ``[web] host`` and ``port`` (or those given).
+
+    With `local`, for trying the pages on this machine, they listen on the loopback address
+    only and their links point there; otherwise ``[web] public_url`` must be set.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        local: bool = False,
+    ):
+        import socket
+
         import waitress.server  # type: ignore[import-untyped]
 
+        host = LOCAL_HOST if local else (host or config.web.host)
+        port = config.web.port if port is None else port
+        if local and port == 0:  # the links must name the port: take a free one now
+            with socket.create_server((host, 0)) as probe:
+                port = probe.getsockname()[1]
+        local_url = f"http://{host}:{port}" if local else ""
+        idle = config.web.idle_timeout
         self._server = waitress.server.create_server(
-            create_app(config),
-            host=host or config.web.host,
-            port=config.web.port if port is None else port,
+            create_app(config, local_url=local_url),
+            host=host,
+            port=port,
             ident="digest",
+            connection_limit=config.web.connection_limit,
+            channel_timeout=idle,
+            cleanup_interval=max(1, min(idle // 4, 30)),  # how often idle ones are looked for
         )
         self.port = int(self._server.effective_port)
-        self.url = f"http://{host or config.web.host}:{self.port}"
+        self.url = f"http://{host}:{self.port}"
 
     def run(self) -> None:
         """Serve until `close` is called (from another thread or a signal handler)."""

@@ -2,7 +2,8 @@
 
 Pages are ``web/<name>.html`` templates; every page whose link carries a token is checked
 first (`_holder`), and an invalid link gets ``web/invalid_link.html`` with status 400 and
-changes nothing.
+changes nothing. A signed link's page has one view per method: GET and HEAD show it, POST
+acts, anything else is 405.
 """
 
 from __future__ import annotations
@@ -112,11 +113,23 @@ def _signed_link(purpose: str) -> Callable[[LinkedView], Callable[[int, str], Re
     return decorate
 
 
-@pages.route("/confirm/<int:subscriber_id>/<token>", methods=["GET", "POST"])
+def _link_route(purpose: str, method: str) -> Callable[[Any], Any]:
+    """The route of a signed-link page for one HTTP method. GET (and so HEAD, which Flask
+    answers with the GET view) only ever shows a page; POST alone acts. Any other method,
+    OPTIONS included, is refused with 405, so no request a mail scanner makes can act."""
+    rule = f"/{purpose}/<int:subscriber_id>/<token>"
+    return pages.route(rule, methods=[method], provide_automatic_options=False)
+
+
+@_link_route("confirm", "GET")
+@_signed_link("confirm")
+def confirm_page(store: Store, stored: StoredSubscriber) -> ResponseReturnValue:
+    return render_template("web/confirm.html", subscriber=stored.subscriber)
+
+
+@_link_route("confirm", "POST")
 @_signed_link("confirm")
 def confirm(store: Store, stored: StoredSubscriber) -> ResponseReturnValue:
-    if request.method == "GET":
-        return render_template("web/confirm.html", subscriber=stored.subscriber)
     confirmed = subscriptions.confirm(store, stored.id, now=_now())
     if confirmed is None:
         return _invalid()
@@ -127,22 +140,30 @@ def confirm(store: Store, stored: StoredSubscriber) -> ResponseReturnValue:
     )
 
 
-@pages.route("/unsubscribe/<int:subscriber_id>/<token>", methods=["GET", "POST"])
+@_link_route("unsubscribe", "GET")
+@_signed_link("unsubscribe")
+def unsubscribe_page(store: Store, stored: StoredSubscriber) -> ResponseReturnValue:
+    return render_template("web/unsubscribe.html", subscriber=stored.subscriber)
+
+
+@_link_route("unsubscribe", "POST")
 @_signed_link("unsubscribe")
 def unsubscribe(store: Store, stored: StoredSubscriber) -> ResponseReturnValue:
-    if request.method == "GET":  # link scanners follow links: only a POST unsubscribes
-        return render_template("web/unsubscribe.html", subscriber=stored.subscriber)
     store.set_status_by_id(stored.id, "unsubscribed", when=_now())
     if request.form.get("List-Unsubscribe") == "One-Click":  # RFC 8058, from a mail client
         return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
     return render_template("web/unsubscribed.html", subscriber=stored.subscriber)
 
 
-@pages.route("/preferences/<int:subscriber_id>/<token>", methods=["GET", "POST"])
+@_link_route("preferences", "GET")
+@_signed_link("preferences")
+def preferences_page(store: Store, stored: StoredSubscriber) -> ResponseReturnValue:
+    return render_template("web/preferences.html", **_preferences_context(stored, []))
+
+
+@_link_route("preferences", "POST")
 @_signed_link("preferences")
 def preferences(store: Store, stored: StoredSubscriber) -> ResponseReturnValue:
-    if request.method == "GET":
-        return render_template("web/preferences.html", **_preferences_context(stored, []))
     try:
         changed = subscriptions.update_preferences(
             _config(), store, stored, now=_now(), **_form_values()
@@ -195,7 +216,10 @@ def _invalid() -> ResponseReturnValue:
 
 
 def _base() -> str:
-    return _config().web.public_url or request.host_url
+    """Where mailed and shown links point: the configured public address (or, for local
+    testing only, the loopback address the pages were started on), never the request's Host."""
+    base: str = _state()["base_url"]
+    return base
 
 
 def _form_values() -> dict[str, Any]:
