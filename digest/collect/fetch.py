@@ -10,11 +10,21 @@ per host.
 The total deadline covers the whole request: connecting, the headers, the body and every
 redirect (`digest.collect.deadline` keeps it at the socket).
 
-Links found in third-party feeds are fetched through a guard that resolves the host and
-refuses loopback, private, link-local and other non-public addresses before connecting; it
-then connects to the very address it checked, so DNS cannot change its answer in between,
-and every redirect hop is checked the same way. Sources the user configured are fetched
-without the guard, and a source may allow private addresses for its links explicitly.
+Every request goes through one address policy, at every redirect hop: the host is resolved,
+every address it resolves to is checked before connecting, and the connection goes to the
+very address checked, so DNS cannot change its answer in between. A public address is always
+allowed (an IPv6 address that embeds an IPv4 one, mapped, compatible, NAT64 or 6to4, counts
+as that IPv4 address). Beyond that:
+
+- a link found in a feed (full text behind a teaser) may reach public addresses only;
+- a source's own location, which its owner wrote, may also reach the addresses its own host
+  resolves to (a feed on the owner's network), but a redirect may not leave for any other
+  private address;
+- a source with ``allow_private = true`` may reach any address, links included.
+
+Connections are reused only where the policy is the same for every request (public only,
+or anything): a connection made to an owner's private host is never handed to a request
+that may not reach it.
 """
 
 from __future__ import annotations
@@ -84,12 +94,37 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address in the last 32 bits
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local-use, never public
+_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291's deprecated IPv4-compatible form
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for, if it embeds one: IPv4-mapped,
+    IPv4-compatible, NAT64 (64:ff9b::/96) or 6to4 (2002::/16)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64 or (ip in _COMPATIBLE and int(ip) > 1):  # not :: or ::1
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: str) -> bool:
-    """Whether an IP address is globally routable (not loopback, private, link-local...)."""
+    """Whether an IP address is globally routable (not loopback, private, link-local...),
+    judging an IPv6 address that embeds an IPv4 one by that IPv4 address."""
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _LOCAL_NAT64:
+            return False
+        inner = embedded_ipv4(ip)
+        if inner is not None:
+            return inner.is_global and not inner.is_multicast
     return ip.is_global and not ip.is_multicast
+
+
+_trusted = threading.local()  # .addresses: the owner's host's addresses, for this thread
 
 
 class GuardedBackend(DeadlineBackend):
@@ -121,14 +156,15 @@ class GuardedBackend(DeadlineBackend):
 
 
 class _Transport(httpx.HTTPTransport):
-    """httpx's transport over one of the backends above."""
+    """httpx's transport over one of the backends above; `reuse` false closes every
+    connection after its request."""
 
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+    def __init__(self, backend: httpcore.NetworkBackend, *, reuse: bool = True) -> None:
         super().__init__(trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=100,
-            max_keepalive_connections=20,
+            max_keepalive_connections=20 if reuse else 0,
             keepalive_expiry=5.0,
             network_backend=backend,
         )
@@ -177,6 +213,8 @@ class Fetcher:
         address_allowed: Callable[[str], bool] = is_public_address,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """`address_allowed` is the policy's idea of a public address and `resolver` its
+        name lookup; tests replace them to check decisions without leaving the machine."""
         self.total_timeout = total_timeout
         self.max_bytes = max_bytes
         self.max_decompressed_bytes = max_decompressed_bytes
@@ -189,9 +227,24 @@ class Fetcher:
             "max_redirects": max_redirects,
             "headers": {"User-Agent": USER_AGENT},
         }
-        self._open = httpx.Client(transport=_Transport(DeadlineBackend()), **options)
-        self._guarded = httpx.Client(
+        self.resolver = resolver
+        self.address_allowed = address_allowed
+
+        def public_or_trusted(address: str) -> bool:
+            return address_allowed(address) or address in getattr(_trusted, "addresses", ())
+
+        # Three clients, one per policy: public addresses only (links); public or the owner's
+        # host (a source's own location, never reusing a connection: the host differs per
+        # source); any address (sources with allow_private).
+        self._public = httpx.Client(
             transport=_Transport(GuardedBackend(resolver, address_allowed)), **options
+        )
+        self._owned = httpx.Client(
+            transport=_Transport(GuardedBackend(resolver, public_or_trusted), reuse=False),
+            **options,
+        )
+        self._any = httpx.Client(
+            transport=_Transport(GuardedBackend(resolver, lambda _: True)), **options
         )
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
@@ -208,8 +261,9 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
-        self._open.close()
-        self._guarded.close()
+        self._public.close()
+        self._owned.close()
+        self._any.close()
 
     def fetch(
         self,
@@ -217,23 +271,31 @@ class Fetcher:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
-        guarded: bool = False,
+        owned: bool = False,
+        allow_private: bool = False,
     ) -> FetchResult:
         """GET `url`; with `etag`/`last_modified`, a 304 answer yields an empty result.
 
-        With `guarded`, the URL (and every redirect) must resolve to public addresses. A
-        429/503 whose Retry-After is short is retried once after waiting; a longer one
-        raises `RetryLater`.
+        The URL and every redirect must resolve to public addresses, or (when `owned`: the
+        URL is a source's own location, as its owner wrote it) to the addresses of the URL's
+        own host; with `allow_private`, to any address. A 429/503 whose Retry-After is short
+        is retried once after waiting; a longer one raises `RetryLater`.
         """
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        client = self._guarded if guarded else self._open
+        client, trusted = self._public, tuple[str, ...]()
+        if allow_private:
+            client = self._any
+        elif owned:
+            trusted = self._owner_addresses(url)
+            if trusted:
+                client = self._owned
         for attempt in (1, 2):
             try:
-                with self._host_slot(url):
+                with self._host_slot(url), _trusting(trusted):
                     return self._get(client, url, headers)
             except ValueError as exc:  # the host part of a malformed link (`http://[::1/x`)
                 raise FetchError(f"Cannot fetch {url}: not a valid URL ({exc}).") from exc
@@ -243,6 +305,22 @@ class Fetcher:
                     raise
                 time.sleep(max(wait, 0.0))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _owner_addresses(self, url: str) -> tuple[str, ...]:
+        """The non-public addresses the host of a source's own `url` resolves to (none when
+        it is public, or cannot be resolved now: the request then fails as usual)."""
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return ()
+        if not host:
+            return ()
+        try:
+            addresses = self.resolver(host, port)
+        except OSError:
+            return ()
+        return tuple(address for address in addresses if not self.address_allowed(address))
 
     @contextmanager
     def _host_slot(self, url: str) -> Iterator[None]:
@@ -258,9 +336,9 @@ class Fetcher:
                 return self._send(client, url, headers, until)
             except BlockedAddress as exc:
                 raise PrivateAddressRefused(
-                    f"{url} was not fetched: {exc}, a private or local address; links from "
-                    "feeds may only lead to public addresses unless the source sets "
-                    "allow_private = true.",
+                    f"{url} was not fetched: {exc}, a private or local address; a link from "
+                    "a feed, or a redirect away from a source's own host, may only lead to "
+                    "public addresses unless the source sets allow_private = true.",
                     str(exc),
                 ) from exc
             except httpx.TooManyRedirects as exc:
@@ -341,6 +419,16 @@ class Fetcher:
             return now + timedelta(minutes=5)
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
         return max(now, min(when, latest))
+
+
+@contextmanager
+def _trusting(addresses: tuple[str, ...]) -> Iterator[None]:
+    """The owner's host's `addresses` are allowed to this thread while the block runs."""
+    _trusted.addresses = addresses
+    try:
+        yield
+    finally:
+        _trusted.addresses = ()
 
 
 def _result(response: httpx.Response, content: bytes) -> FetchResult:

@@ -57,7 +57,13 @@ def read_source(
         if source.kind is SourceKind.PAGE:
             return RawSource(source, items=(_file_item(source, path),))
         return RawSource(source, content=_read_bytes(path))
-    result = fetcher.fetch(source.location, etag=etag, last_modified=last_modified)
+    result = fetcher.fetch(
+        source.location,
+        etag=etag,
+        last_modified=last_modified,
+        owned=True,
+        allow_private=source.allow_private,
+    )
     if result.not_modified:
         return RawSource(source, not_modified=True, etag=etag, last_modified=last_modified)
     if source.kind is SourceKind.PAGE:
@@ -89,7 +95,7 @@ def load_document(location: str, fetcher: Fetcher) -> FeedItem:
     """Read one document (a web page URL, or an .html/.htm/.txt/.md file) as an item."""
     if location.startswith(("http://", "https://")):
         source = Source(name=location, kind=SourceKind.PAGE, location=location)
-        return _page_item(source, fetcher.fetch(location))
+        return _page_item(source, fetcher.fetch(location, owned=True))
     path = Path(location).expanduser()
     if not path.is_file():
         raise FetchError(f"{location} is neither a readable file nor an http(s) URL.")
@@ -222,7 +228,7 @@ def fetch_full_text(item: FeedItem, source: Source, fetcher: Fetcher) -> FeedIte
     The link comes from a third-party feed, so it is fetched through the address guard
     unless the source allows private addresses.
     """
-    result = fetcher.fetch(item.url, guarded=not source.allow_private)
+    result = fetcher.fetch(item.url, allow_private=source.allow_private)
     return FeedItem(
         source=item.source,
         guid=item.guid,
