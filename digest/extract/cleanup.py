@@ -14,6 +14,7 @@ there: a rule that removed article text was narrowed or dropped.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 import html2text
@@ -224,6 +225,11 @@ def _drop_edge_menus(paragraphs: list[str]) -> list[str]:
 _SHINGLE_PUNCTUATION = re.compile(r"[^\w\s]+")
 _REPEAT_JACCARD = 0.8  # near-verbatim copies of about the same length
 _REPEAT_CONTAINMENT = 0.9  # a teaser or pull quote inside a longer paragraph
+# A word triple found in more kept paragraphs than this ("one of the", a boilerplate
+# sentence on every card of a listing) stops taking new ones: looking up its paragraphs
+# would make the pass quadratic. An article's paragraphs share no triple this often, and a
+# near copy shares many triples with its original, most of them rare, so it is still found.
+_PARAGRAPHS_PER_SHINGLE = 32
 
 
 def _drop_repeats(paragraphs: list[str]) -> list[str]:
@@ -234,44 +240,105 @@ def _drop_repeats(paragraphs: list[str]) -> list[str]:
     paragraph 90% contained in a longer, later one was its teaser (a lead in a summary
     box, a pull quote) and goes instead, so the full text stays once. A teaser may be cut
     off mid-sentence; otherwise only prose counts: labels and list entries may repeat.
+
+    Each paragraph is compared only with the earlier ones that share a triple with it,
+    found through an index from triples to paragraphs, so a page of many paragraphs takes
+    time in proportion to its length.
     """
     kept: list[str | None] = []
-    shingle_sets: dict[int, frozenset[tuple[str, ...]]] = {}
+    index = _ShingleIndex(kept)
     prose: set[int] = set()
     for paragraph in paragraphs:
         here = len(kept)
         kept.append(paragraph)
         if not _is_prose(paragraph, teaser=True):
             continue
-        complete = furniture.ends_sentence(paragraph)  # prose; a teaser may be cut off
-        words = _SHINGLE_PUNCTUATION.sub(" ", paragraph.casefold()).split()
-        triples: frozenset[tuple[str, ...]] = frozenset(
-            zip(words, words[1:], words[2:], strict=False)
-        )
-        new = triples or frozenset([tuple(words)])
-        # Set intersections run in C; an article has tens of paragraphs, so comparing with
-        # each earlier one beats indexing every shingle in Python.
-        common = {
-            i: n
-            for i, earlier in shingle_sets.items()
-            if kept[i] is not None and (n := len(new & earlier))
-        }
-        shingle_sets[here] = new
-        if not complete:
-            continue  # a cut-off teaser: it may go for a later paragraph, never the reverse
-        prose.add(here)
+        new = _shingles(paragraph)
+        if not furniture.ends_sentence(paragraph):
+            # A cut-off teaser: it may go for a later paragraph, never the reverse.
+            index.add(here, new)
+            continue
+        common = index.overlaps(new)
         if any(
             n >= _REPEAT_CONTAINMENT * len(new)
-            or n >= _REPEAT_JACCARD * (len(new) + len(shingle_sets[i]) - n)
+            or n >= _REPEAT_JACCARD * (len(new) + index.sizes[i] - n)
             for i, n in common.items()
             if i in prose
         ):
             kept[here] = None
             continue
         for i, n in common.items():
-            if n >= _REPEAT_CONTAINMENT * len(shingle_sets[i]):
+            if n >= _REPEAT_CONTAINMENT * index.sizes[i]:
                 kept[i] = None
+        index.add(here, new)
+        prose.add(here)
     return [paragraph for paragraph in kept if paragraph is not None]
+
+
+def _shingles(paragraph: str) -> frozenset[int]:
+    """A paragraph's word triples (its words, when it has fewer than three), hashed."""
+    words = _SHINGLE_PUNCTUATION.sub(" ", paragraph.casefold()).split()
+    if len(words) < 3:
+        return frozenset([hash(tuple(words))])
+    return frozenset(map(hash, zip(words, words[1:], words[2:], strict=False)))
+
+
+class _ShingleIndex:
+    """For the paragraphs seen so far and still kept (``kept[i]`` not None): their number of
+    shingles, and which of them hold each shingle.
+
+    Most shingles belong to one paragraph, so a shingle maps to that paragraph's number
+    and only a shared one to a list: a 10 MB page has millions of shingles.
+    """
+
+    def __init__(self, kept: list[str | None]) -> None:
+        self.kept = kept
+        self.sizes: dict[int, int] = {}
+        self._holders: dict[int, int | list[int]] = {}
+        self._full: set[int] = set()  # shingles whose list stopped taking paragraphs
+
+    def add(self, here: int, shingles: frozenset[int]) -> None:
+        self.sizes[here] = len(shingles)
+        all_holders = self._holders
+        for shingle in shingles:
+            holders = all_holders.setdefault(shingle, here)
+            if holders == here:
+                continue
+            if isinstance(holders, int):
+                all_holders[shingle] = [holders, here]
+                continue
+            if len(holders) >= _PARAGRAPHS_PER_SHINGLE:
+                holders[:] = [i for i in holders if self.kept[i] is not None]
+                if len(holders) >= _PARAGRAPHS_PER_SHINGLE:
+                    self._full.add(shingle)
+                    continue
+            holders.append(here)
+
+    def overlaps(self, shingles: frozenset[int]) -> dict[int, int]:
+        """How many shingles each kept paragraph shares with ``shingles``, for those that
+        could be a copy, a teaser or the original of it (the others share too few)."""
+        counts: Counter[int] = Counter()
+        single: list[int] = []
+        for shingle in shingles:
+            holders = self._holders.get(shingle)
+            if isinstance(holders, int):
+                single.append(holders)
+            elif holders is not None:
+                counts.update(holders)
+        counts.update(single)
+        # A count is short by the shingles whose lists stopped growing, at most.
+        unlisted = len(shingles & self._full) if self._full else 0
+        # Every threshold asks for at least this share of the smaller set.
+        least = min(_REPEAT_JACCARD, _REPEAT_CONTAINMENT)
+        size, sizes, kept = len(shingles), self.sizes, self.kept
+        found = {
+            i: n
+            for i, n in counts.items()
+            if n + unlisted >= least * min(size, sizes[i]) and kept[i] is not None
+        }
+        if unlisted:  # rare: count those again, exactly
+            found = {i: len(shingles & _shingles(kept[i] or "")) for i in found}
+        return found
 
 
 def _is_prose(paragraph: str, *, teaser: bool = False) -> bool:
