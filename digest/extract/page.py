@@ -31,6 +31,7 @@ from trafilatura import metadata as page_metadata
 
 from digest.errors import ExtractError
 from digest.extract.cleanup import clean_text, text_key
+from digest.extract.limits import MAX_METADATA_CHARS, MAX_TEXT_CHARS, cap_article, cut
 from digest.language import detect_language
 from digest.models import Article
 
@@ -57,6 +58,10 @@ _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _FULL_STOP = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019\u00bb)\]]*$")
 _MIN_SENTENCE_CHARS = 20
+# Cleaning removes furniture and repeats, never adds: this much of a page's raw text fills
+# the text cap on any page but one made mostly of repeats, and it bounds the cleaning (time
+# and memory) of a page of megabytes. A cut page ends with an ellipsis.
+_RAW_TEXT_CHARS = 5 * MAX_TEXT_CHARS
 # Elements trafilatura deletes, content and all, before it looks for the text (they are
 # in its MANUALLY_CLEANED list). Deleting them first, with the page furniture below,
 # spares it copying and searching them: a quarter of its time on the dev set, for the same
@@ -82,7 +87,8 @@ def extract_article(html: str, url: str | None = None) -> Article:
     datetime, UTC when the page gives no offset), the canonical URL (``<link
     rel=canonical>``, then ``og:url``, then ``url``, else ``""``), the ISO 639-1
     language code (declared by the page, else detected from the text, else None) and
-    the lead image (`lead_image`).
+    the lead image (`lead_image`). Title, author and text are cut to the caps of
+    `digest.extract.limits`.
 
     Raises `ExtractError` naming the page when no article text can be found.
     """
@@ -92,6 +98,7 @@ def extract_article(html: str, url: str | None = None) -> Article:
     markup, tree = _parse(html)
     if tree is None:
         raise ExtractError(f"No article text found: {where} could not be parsed as HTML.")
+    _bound_metadata(tree)
     head = _head_metadata(tree)
     try:
         info = _metadata(tree)
@@ -114,6 +121,7 @@ def extract_article(html: str, url: str | None = None) -> Article:
     except Exception as exc:  # lxml or trafilatura choking on hostile HTML: one bad page
         raise ExtractError(f"Could not extract the article from {where}: {exc}") from exc
     title = _clean_title(info.title or head.get("title") or "", info.sitename)
+    text = cut(text, _RAW_TEXT_CHARS, paragraphs=True)
     paragraphs = [p for p in clean_text(text).split("\n\n") if p]
     # The headline often opens the extracted body; the title is kept separately.
     headlines = {text_key(t) for t in (title, info.title, head.get("title"), head.get("h1")) if t}
@@ -126,13 +134,14 @@ def extract_article(html: str, url: str | None = None) -> Article:
             "paywall or a list of links."
         )
     text = "\n\n".join(paragraphs)
-    return replace(
+    article = replace(
         found,
         title=title,
         text=text,
         author=author.replace("; ", ", ") if author else None,
         language=found.language or detect_language(text),
     )
+    return cap_article(article)
 
 
 def _parse(html: str) -> tuple[str, Any]:
@@ -145,6 +154,21 @@ def _parse(html: str) -> tuple[str, Any]:
     # trafilatura takes a lone fragment ("<p>...</p>") for non-HTML; wrapped, it parses.
     markup = f"<html><body>{html}</body></html>"
     return markup, trafilatura.load_html(markup)
+
+
+def _bound_metadata(tree: Any) -> None:
+    """Cut an over-long ``<title>`` or meta tag to `MAX_METADATA_CHARS`, in place.
+
+    A title is capped anyway; cutting it first spares trafilatura's metadata search and
+    ours copying and splitting megabytes of it.
+    """
+    for title in tree.iter("title"):
+        if title.text and len(title.text) > MAX_METADATA_CHARS:
+            title.text = title.text[:MAX_METADATA_CHARS]
+    for meta in tree.iter("meta"):
+        content = meta.get("content")
+        if content and len(content) > MAX_METADATA_CHARS:
+            meta.set("content", content[:MAX_METADATA_CHARS])
 
 
 def _main_text(tree: Any, markup: str, url: str | None) -> str:
@@ -197,7 +221,7 @@ def _head_metadata(tree: Any) -> dict[str, str]:
             if image and _ARTICLE_TYPE.search(str(item.get("@type", ""))):
                 found.setdefault("ld:image", image)
     for heading in tree.iter("h1"):
-        found["h1"] = " ".join(heading.text_content().split())
+        found["h1"] = " ".join(heading.text_content()[:MAX_METADATA_CHARS].split())
         break
     title = tree.find(".//title")
     if title is not None and title.text:
