@@ -22,11 +22,21 @@ import nh3
 
 from digest.extract import furniture
 
-__all__ = ["clean_text", "html_to_text", "markdown_to_text", "sanitize_html", "text_key"]
+__all__ = [
+    "clean_text",
+    "html_to_text",
+    "markdown_to_text",
+    "replace_surrogates",
+    "sanitize_html",
+    "text_key",
+]
 
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u00ad]")
+# A lone surrogate (a JSON feed may carry "\\ud800") cannot be encoded: not for nh3, not
+# for the store. It becomes the replacement character.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _LIST_ITEM = re.compile(r"^(?:[-*+\u2022\u00b7\u2013\u2014]\s|\d{1,3}[.)]\s)")
 
 
@@ -71,7 +81,7 @@ def sanitize_html(html: str) -> str:
     content; other unknown tags are unwrapped; comments and every attribute are dropped.
     """
     return nh3.clean(
-        html,
+        replace_surrogates(html),
         tags=_TEXT_TAGS,
         clean_content_tags=_REMOVED_TAGS,
         attributes={},
@@ -143,7 +153,7 @@ def clean_text(text: str) -> str:
     that read as the article's own sentences are kept; `digest.extract.furniture` has the rules.
     Idempotent. Returns paragraphs separated by one blank line, or "".
     """
-    paragraphs = list(_paragraphs(text))
+    paragraphs = list(_paragraphs(replace_surrogates(text)))
     for step in PASSES.values():
         paragraphs = step(paragraphs)
     return "\n\n".join(paragraphs)
@@ -355,6 +365,11 @@ def _is_prose(paragraph: str, *, teaser: bool = False) -> bool:
         return False
     initials = "".join([word[0] for word in paragraph.split()])
     return 2 * sum(map(str.islower, initials)) >= sum(map(str.isupper, initials))
+
+
+def replace_surrogates(text: str) -> str:
+    """The text with each lone surrogate, which no encoder accepts, as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def text_key(text: str) -> str:

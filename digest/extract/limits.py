@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from digest.extract.cleanup import replace_surrogates
 from digest.models import Article
 
 __all__ = [
@@ -56,9 +57,10 @@ def cut(text: str, limit: int, *, paragraphs: bool = False) -> str:
 
 
 def cap_article(article: Article) -> Article:
-    """The article with its title, author and text cut to the caps above."""
-    title = cut(article.title, MAX_TITLE_CHARS)
-    author = cut(article.author, MAX_AUTHOR_CHARS) if article.author else article.author
+    """The article with its title, author and text cut to the caps above (and any lone
+    surrogate in the title or author, from a feed, replaced: the text is clean already)."""
+    title = replace_surrogates(cut(article.title, MAX_TITLE_CHARS))
+    author = article.author and replace_surrogates(cut(article.author, MAX_AUTHOR_CHARS))
     text = cut(article.text, MAX_TEXT_CHARS, paragraphs=True)
     if (title, author, text) == (article.title, article.author, article.text):
         return article
