@@ -34,8 +34,8 @@ __all__ = [
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u00ad]")
-# A lone surrogate (a JSON feed may carry "\\ud800") cannot be encoded: not for nh3, not
-# for the store. It becomes the replacement character.
+# A lone surrogate, which a JSON feed may carry, cannot be encoded: not by nh3, not for the
+# store. It becomes the replacement character.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LIST_ITEM = re.compile(r"^(?:[-*+\u2022\u00b7\u2013\u2014]\s|\d{1,3}[.)]\s)")
 
@@ -252,8 +252,8 @@ def _drop_repeats(paragraphs: list[str]) -> list[str]:
     off mid-sentence; otherwise only prose counts: labels and list entries may repeat.
 
     Each paragraph is compared only with the earlier ones that share a triple with it,
-    found through an index from triples to paragraphs, so a page of many paragraphs takes
-    time in proportion to its length.
+    found through an index from triples to paragraphs (at most `_PARAGRAPHS_PER_SHINGLE`
+    for each triple), so a page of many paragraphs takes time in proportion to its length.
     """
     kept: list[str | None] = []
     index = _ShingleIndex(kept)
@@ -286,7 +286,10 @@ def _drop_repeats(paragraphs: list[str]) -> list[str]:
 
 
 def _shingles(paragraph: str) -> frozenset[int]:
-    """A paragraph's word triples (its words, when it has fewer than three), hashed."""
+    """A paragraph's word triples (its words, when it has fewer than three), hashed.
+
+    Hashes take a fraction of the triples' memory; two triples share one about once in 2**64.
+    """
     words = _SHINGLE_PUNCTUATION.sub(" ", paragraph.casefold()).split()
     if len(words) < 3:
         return frozenset([hash(tuple(words))])
