@@ -329,6 +329,17 @@ def test_an_item_with_a_huge_title_and_text_is_cut() -> None:
     assert len(article.text) <= MAX_TEXT_CHARS and article.text.endswith("\u2026")
 
 
+def test_a_huge_deeply_nested_page_gives_the_text_of_the_same_page_flat() -> None:
+    paragraphs = [_prose(40, 40 * n) for n in range(300)]
+    flat = "".join(f"<p>{p}</p>" for p in paragraphs)
+    nested = "".join("<div>" * 200 + f"<p>{p}</p>" + "</div>" * 200 for p in paragraphs)
+    texts = [
+        extract_article(f"<html><body><article>{body}</article></body></html>").text
+        for body in (flat, nested)
+    ]
+    assert texts[0] == texts[1] == "\n\n".join(paragraphs)
+
+
 # --- the extraction dev set (shared/data), when present ---------------------------------
 
 _TOKEN = re.compile(r"\w+")

@@ -62,6 +62,10 @@ _MIN_SENTENCE_CHARS = 20
 # the text cap on any page but one made mostly of repeats, and it bounds the cleaning (time
 # and memory) of a page of megabytes. A cut page ends with an ellipsis.
 _RAW_TEXT_CHARS = 5 * MAX_TEXT_CHARS
+# A page of more elements than this is no hand-made article (the dev set's largest has
+# 1,600): its bare wrappers are unwrapped before anything reads it (see `_unwrap_if_huge`).
+_HUGE_TREE = 50_000
+_WRAPPERS = ("div", "span", "section")
 # Elements trafilatura deletes, content and all, before it looks for the text (they are
 # in its MANUALLY_CLEANED list). Deleting them first, with the page furniture below,
 # spares it copying and searching them: a quarter of its time on the dev set, for the same
@@ -99,6 +103,7 @@ def extract_article(html: str, url: str | None = None) -> Article:
     if tree is None:
         raise ExtractError(f"No article text found: {where} could not be parsed as HTML.")
     _bound_metadata(tree)
+    _unwrap_if_huge(tree)
     head = _head_metadata(tree)
     try:
         info = _metadata(tree)
@@ -169,6 +174,28 @@ def _bound_metadata(tree: Any) -> None:
         content = meta.get("content")
         if content and len(content) > MAX_METADATA_CHARS:
             meta.set("content", content[:MAX_METADATA_CHARS])
+
+
+def _unwrap_if_huge(tree: Any) -> None:
+    """On a tree of over `_HUGE_TREE` elements, unwrap each bare wrapper, in place.
+
+    A bare wrapper is a ``<div>``, ``<span>`` or ``<section>`` without attributes, text or
+    a second child. Chains of them (framework markup, or a page written to choke parsers)
+    carry nothing trafilatura reads, but it pays for each level in time and memory: a
+    10 MB page nested 200 deep took 19 s and 700 MB, against 2 s for the same text flat.
+    """
+    if sum(1 for _ in tree.iter()) <= _HUGE_TREE:
+        return
+    bare = [
+        element
+        for element in tree.iter(*_WRAPPERS)
+        if len(element) == 1
+        and not element.attrib
+        and not (element.text or "").strip()
+        and not (element[0].tail or "").strip()
+    ]
+    for element in bare:
+        element.drop_tag()
 
 
 def _main_text(tree: Any, markup: str, url: str | None) -> str:
