@@ -17,7 +17,12 @@ The extraction cases call `digest.extract.extract_article` on a page of each siz
   copy of an earlier one;
 - ``one``: one huge paragraph;
 - ``nested``: paragraphs each inside 200 nested ``<div>`` elements;
-- ``text``: the ``paragraphs`` prose as plain text, through `digest.extract.clean_text`.
+- ``text``: the ``paragraphs`` prose as plain text, through `digest.extract.clean_text`;
+- ``markdown``: a note of that prose with, after every eighth paragraph, a line of 3,000
+  characters of unclosed Markdown ("[x [x", "*a *a", "![x", "_a _a", "---...x"), through
+  `digest.extract.markdown_to_text`;
+- ``html``: the ``paragraphs`` page as a feed entry's HTML, through
+  `digest.extract.html_to_text`.
 
 The collection cases serve a feed from a server on 127.0.0.1 and run
 `digest.pipeline.collect_all` on it, in a fresh store in a temporary folder: a 40,000-item
@@ -109,6 +114,14 @@ def build_input(kind: str, size: int) -> str:
         return _page("A long page", "".join(f"<p>{p}</p>\n" for p in prose.paragraphs(size)))
     if kind == "text":
         return "\n\n".join(prose.paragraphs(size))
+    if kind == "markdown":  # prose, and after every 8th paragraph a trap of 3,000 characters
+        traps = ["[x " * 1000, "*a " * 1000, "![x " * 750, "_a " * 1000, "-" * 2999 + "x"]
+        parts = []
+        for n, paragraph in enumerate(prose.paragraphs(size // 2)):
+            parts += [paragraph, traps[n // 8 % len(traps)]] if n % 8 == 7 else [paragraph]
+        return "\n\n".join(parts)
+    if kind == "html":
+        return build_input("paragraphs", size)
     if kind == "one":
         return _page("One paragraph", "<p>" + " ".join(prose.paragraphs(size)) + "</p>")
     if kind == "nested":
@@ -210,14 +223,16 @@ def run_collection(case: str) -> dict[str, Any]:
 
 def run_extraction(kind: str, size: int) -> dict[str, Any]:
     from digest.errors import DigestError
-    from digest.extract import clean_text, extract_article
+    from digest.extract import clean_text, extract_article, html_to_text, markdown_to_text
+
+    convert = {"text": clean_text, "markdown": markdown_to_text, "html": html_to_text}
 
     given = build_input(kind, size)
     baseline = _peak_mb()
     started = time.perf_counter()
     try:
-        if kind == "text":
-            outcome = f"{len(clean_text(given)):,} chars"
+        if kind in convert:
+            outcome = f"{len(convert[kind](given)):,} chars"
         else:
             outcome = f"{len(extract_article(given, 'https://example.org/long').text):,} chars"
     except DigestError as exc:
@@ -247,7 +262,8 @@ class Case:
             return f"collect: feed of {FEED_ITEMS:,} items"
         if self.kind == "title":
             return "collect: feed with a 5 MB title"
-        name = {"text": "clean_text"}.get(self.kind, f"extract: {self.kind}")
+        names = {"text": "clean_text", "markdown": "markdown_to_text", "html": "html_to_text"}
+        name = names.get(self.kind, f"extract: {self.kind}")
         return f"{name} {self.size:g} MB"
 
 
@@ -289,7 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--sizes", default="1,2,4,10", help="page sizes in MB (default 1,2,4,10)")
     parser.add_argument(
-        "--kinds", default="paragraphs,one,nested,text", help="extraction cases to run"
+        "--kinds",
+        default="paragraphs,one,nested,text,markdown,html",
+        help="extraction cases to run",
     )
     parser.add_argument("--no-collect", action="store_true", help="skip the collection cases")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per case")

@@ -78,6 +78,11 @@ def test_markdown_to_text_gives_plain_text() -> None:
         ("__Bold__ and _italic_ go.", "Bold and italic go."),
         ("```\ncode line\n```", "code line"),
         ("| a | b |\n|---|---|\n| 1 | 2 |", "a | b\n\n1 | 2"),
+        ("See [Foo (bar)](https://example.org/Foo_(bar)) here.", "See Foo (bar) here."),
+        ("**Bold *and nested* text** here.", "Bold and nested text here."),
+        ("An [unclosed [link](https://example.org) here.", "An [unclosed link here."),
+        ("*a *b* c, 5*3 and a_b_c.", "*a b c, 5*3 and a_b_c."),
+        ("- - - x", "- - - x"),
     ],
 )
 def test_markdown_to_text_cases(markdown: str, expected: str) -> None:

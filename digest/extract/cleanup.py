@@ -97,7 +97,9 @@ def markdown_to_text(markdown: str) -> str:
     heading, quote and list markup is removed; the result goes through `clean_text`.
     """
     text = _MD_LINK_DEFINITION.sub("", _MD_IMAGE.sub("", markdown))
-    text = _MD_EMPHASIS.sub(r"\2", _MD_LINK.sub(r"\1", text))
+    text = _MD_LINK.sub(r"\1", text)
+    for _ in range(2):  # the second pass for emphasis inside emphasis: **a *b* c**
+        text = _MD_EMPHASIS.sub(r"\2\4", text)
     return clean_text(_unmark(text))
 
 
@@ -105,15 +107,21 @@ _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _MD_QUOTE = re.compile(r"^(?:>\s?)+")
 _MD_RULE = re.compile(r"^(?:(?:[-*_]\s*){3,}|=+|(?:```|~~~).*)$")  # rules, underlines, fences
 _MD_BULLET = re.compile(r"^[*+]\s+")
-_MD_TABLE_RULE = re.compile(r"^[\s|:-]*-{3,}[\s|:-]*$")
+_MD_TABLE_CHARS = re.compile(r"[\s|:-]*")  # a table rule: these only, with "---" among them
 # Inline code and strike-through marks, which html2text writes even with emphasis off.
 _MD_INLINE = re.compile(r"(?<!\\)(`+|~~)(.+?)(?<!\\)\1")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~])")
-# Markdown written by people (files), not by html2text: images, links and emphasis.
-_MD_IMAGE = re.compile(r"!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])")
-_MD_LINK = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])")
-_MD_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+.*$", re.MULTILINE)
-_MD_EMPHASIS = re.compile(r"(?<![\w*\\])(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)(?<!\\)\1(?![\w*])")
+# Markdown written by people (files), not by html2text: images, links and emphasis. No
+# part may scan past the bracket, parenthesis or marker that could start another match:
+# a line of "[x [x [x" or "*a *a *a" would otherwise cost time in its length squared.
+_MD_TARGET = r"(?:\((?:[^()\n]|\([^()\n]*\))*\)|\[[^\[\]\n]*\])"  # (url "title") or [ref]
+_MD_IMAGE = re.compile(r"!\[[^\[\]]*\]" + _MD_TARGET)
+_MD_LINK = re.compile(r"\[([^\[\]]+)\]" + _MD_TARGET)
+_MD_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\[\]\n]+\]:\s*\S+.*$", re.MULTILINE)
+_MD_EMPHASIS = re.compile(
+    r"(?<![\w*\\])(?:(\*{1,3})(?=\S)([^*\n]+?)(?<=\S)(?<!\\)\1"
+    r"|(_{1,3})(?=\S)([^_\n]+?)(?<=\S)(?<!\\)\3)(?![\w*])"
+)
 
 
 _MD_MARKS = re.compile(r"[#>|`~\\*_=+-]")  # a line without these needs no unmarking
@@ -127,7 +135,7 @@ def _unmark(markdown: str) -> str:
             lines.append(raw.strip())
             continue
         line = _MD_QUOTE.sub("", raw.strip())
-        if _MD_RULE.match(line) or _MD_TABLE_RULE.match(line):
+        if _MD_RULE.match(line) or ("---" in line and _MD_TABLE_CHARS.fullmatch(line)):
             lines.append("")
             continue
         is_table_row = line.startswith("|") and line.endswith("|")
