@@ -294,7 +294,7 @@ def print_table(rows: list[tuple[Case, dict[str, Any]]]) -> None:
         per_mb = result["seconds"] / result["input_mb"] if result["input_mb"] else 0.0
         workers = result.get("workers_peak_mb")
         print(
-            f"{case.label:<34} {result['input_mb']:>8.1f} {result['seconds']:>8.2f} "
+            f"{case.label:<34} {result['input_mb']:>8.2f} {result['seconds']:>8.2f} "
             f"{per_mb:>6.2f} {result['peak_mb']:>8.0f} "
             f"{result['peak_mb'] - result['baseline_mb']:>6.0f} "
             f"{'' if workers is None else f'{workers:.0f}':>7}  {result['outcome']}"
