@@ -1,5 +1,6 @@
 """Tests for digest.extract.cleanup (feed HTML and Markdown to plain text, furniture and repeats
-removed) and for the rules of digest.extract.furniture, each both ways."""
+removed), for digest.extract.repeats, and for the rules of digest.extract.furniture, each both
+ways."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest.extract import furniture
+from digest.extract import furniture, repeats
 from digest.extract.cleanup import (
     PASSES,
     clean_text,
@@ -413,9 +414,7 @@ def _repeats_compared_pairwise(paragraphs: list[str]) -> list[str]:
 
 
 def _is_prose(paragraph: str) -> bool:
-    from digest.extract.cleanup import _is_prose as is_prose
-
-    return is_prose(paragraph, teaser=True)
+    return repeats.is_prose(paragraph, teaser=True)
 
 
 _VOCABULARY = "the ferry harbour island town service resumed after months dock crossing takes"

@@ -30,8 +30,9 @@ from lxml import etree
 from trafilatura import metadata as page_metadata
 
 from digest.errors import ExtractError
+from digest.extract import limits
 from digest.extract.cleanup import clean_text, text_key
-from digest.extract.limits import MAX_METADATA_CHARS, MAX_TEXT_CHARS, cap_article, cut
+from digest.extract.limits import MAX_METADATA_CHARS
 from digest.language import detect_language
 from digest.models import Article
 
@@ -58,15 +59,6 @@ _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _FULL_STOP = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019\u00bb)\]]*$")
 _MIN_SENTENCE_CHARS = 20
-# Cleaning removes furniture and repeats, never adds: this much of a page's raw text fills
-# the text cap on any page but one made mostly of repeats, and it bounds the cleaning (time
-# and memory) of a page of megabytes. A cut page ends with an ellipsis.
-_RAW_TEXT_CHARS = 5 * MAX_TEXT_CHARS
-# A page of more elements than this is no hand-made article (the dev set's largest has
-# 1,600): its bare wrappers are unwrapped before anything reads it (see `_unwrap_if_huge`).
-_HUGE_TREE = 50_000
-_WRAPPERS = ("div", "span", "section")
-_UNWRAP = "digest-unwrap"  # a tag no page uses
 # Elements trafilatura deletes, content and all, before it looks for the text (they are
 # in its MANUALLY_CLEANED list). Deleting them first, with the page furniture below,
 # spares it copying and searching them: a quarter of its time on the dev set, for the same
@@ -103,8 +95,8 @@ def extract_article(html: str, url: str | None = None) -> Article:
     markup, tree = _parse(html)
     if tree is None:
         raise ExtractError(f"No article text found: {where} could not be parsed as HTML.")
-    _bound_metadata(tree)
-    _unwrap_if_huge(tree)
+    limits.bound_metadata(tree)
+    limits.unwrap_if_huge(tree)
     head = _head_metadata(tree)
     try:
         info = _metadata(tree)
@@ -127,7 +119,7 @@ def extract_article(html: str, url: str | None = None) -> Article:
     except Exception as exc:  # lxml or trafilatura choking on hostile HTML: one bad page
         raise ExtractError(f"Could not extract the article from {where}: {exc}") from exc
     title = _clean_title(info.title or head.get("title") or "", info.sitename)
-    text = cut(text, _RAW_TEXT_CHARS, paragraphs=True)
+    text = limits.cut(text, limits.RAW_TEXT_CHARS, paragraphs=True)
     paragraphs = [p for p in clean_text(text).split("\n\n") if p]
     # The headline often opens the extracted body; the title is kept separately.
     headlines = {text_key(t) for t in (title, info.title, head.get("title"), head.get("h1")) if t}
@@ -147,7 +139,7 @@ def extract_article(html: str, url: str | None = None) -> Article:
         author=author.replace("; ", ", ") if author else None,
         language=found.language or detect_language(text),
     )
-    return cap_article(article)
+    return limits.cap_article(article)
 
 
 def _parse(html: str) -> tuple[str, Any]:
@@ -160,46 +152,6 @@ def _parse(html: str) -> tuple[str, Any]:
     # trafilatura takes a lone fragment ("<p>...</p>") for non-HTML; wrapped, it parses.
     markup = f"<html><body>{html}</body></html>"
     return markup, trafilatura.load_html(markup)
-
-
-def _bound_metadata(tree: Any) -> None:
-    """Cut an over-long ``<title>`` or meta tag to `MAX_METADATA_CHARS`, in place.
-
-    A title is capped anyway; cutting it first spares trafilatura's metadata search and
-    ours copying and splitting megabytes of it.
-    """
-    for title in tree.iter("title"):
-        if title.text and len(title.text) > MAX_METADATA_CHARS:
-            title.text = title.text[:MAX_METADATA_CHARS]
-    for meta in tree.iter("meta"):
-        content = meta.get("content")
-        if content and len(content) > MAX_METADATA_CHARS:
-            meta.set("content", content[:MAX_METADATA_CHARS])
-
-
-def _unwrap_if_huge(tree: Any) -> None:
-    """On a tree of over `_HUGE_TREE` elements, unwrap each bare wrapper, in place.
-
-    A bare wrapper is a ``<div>``, ``<span>`` or ``<section>`` without attributes, text or
-    a second child. Chains of them (framework markup, or a page written to choke parsers)
-    carry nothing trafilatura reads, but it pays for each level in time and memory: a
-    10 MB page nested 200 deep took 19 s and 700 MB, against 2 s for the same text flat.
-    """
-    if sum(1 for _ in tree.iter()) <= _HUGE_TREE:
-        return
-    bare = [
-        element
-        for element in tree.iter(*_WRAPPERS)
-        if len(element) == 1
-        and not element.attrib
-        and not (element.text or "").strip()
-        and not (element[0].tail or "").strip()
-    ]
-    # Renamed, then unwrapped in one pass: unwrapping one by one looks each up among its
-    # parent's children, which is slow when a huge flat page has thousands of them.
-    for element in bare:
-        element.tag = _UNWRAP
-    etree.strip_tags(tree, _UNWRAP)
 
 
 def _main_text(tree: Any, markup: str, url: str | None) -> str:
