@@ -1,14 +1,24 @@
 """Tests for digest.extract.cleanup (feed HTML and Markdown to plain text, furniture and repeats
-removed) and for the rules of digest.extract.furniture, each both ways."""
+removed), for digest.extract.repeats, and for the rules of digest.extract.furniture, each both
+ways."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from digest.extract import furniture
-from digest.extract.cleanup import clean_text, html_to_text, markdown_to_text, sanitize_html
+from digest.extract import furniture, repeats
+from digest.extract.cleanup import (
+    PASSES,
+    clean_text,
+    html_to_text,
+    markdown_to_text,
+    sanitize_html,
+)
 
 PAGES = Path(__file__).parent / "data" / "pages"
 
@@ -69,6 +79,11 @@ def test_markdown_to_text_gives_plain_text() -> None:
         ("__Bold__ and _italic_ go.", "Bold and italic go."),
         ("```\ncode line\n```", "code line"),
         ("| a | b |\n|---|---|\n| 1 | 2 |", "a | b\n\n1 | 2"),
+        ("See [Foo (bar)](https://example.org/Foo_(bar)) here.", "See Foo (bar) here."),
+        ("**Bold *and nested* text** here.", "Bold and nested text here."),
+        ("An [unclosed [link](https://example.org) here.", "An [unclosed link here."),
+        ("*a *b* c, 5*3 and a_b_c.", "*a b c, 5*3 and a_b_c."),
+        ("- - - x", "- - - x"),
     ],
 )
 def test_markdown_to_text_cases(markdown: str, expected: str) -> None:
@@ -356,6 +371,114 @@ def test_clean_text_keeps_a_repeated_paragraph_once(text: str, expected: str) ->
 )
 def test_clean_text_keeps_similar_but_different_paragraphs(text: str) -> None:
     assert clean_text(text) == text
+
+
+def _repeats_compared_pairwise(paragraphs: list[str]) -> list[str]:
+    """The repeat pass as it was before its index: every paragraph compared with every
+    earlier one. The reference the indexed pass must agree with."""
+    punctuation = re.compile(r"[^\w\s]+")
+    kept: list[str | None] = []
+    shingle_sets: dict[int, frozenset[tuple[str, ...]]] = {}
+    prose: set[int] = set()
+    for paragraph in paragraphs:
+        here = len(kept)
+        kept.append(paragraph)
+        if not _is_prose(paragraph):
+            continue
+        complete = furniture.ends_sentence(paragraph)
+        words = punctuation.sub(" ", paragraph.casefold()).split()
+        triples: frozenset[tuple[str, ...]] = frozenset(
+            zip(words, words[1:], words[2:], strict=False)
+        )
+        new = triples or frozenset([tuple(words)])
+        common = {
+            i: n
+            for i, earlier in shingle_sets.items()
+            if kept[i] is not None and (n := len(new & earlier))
+        }
+        shingle_sets[here] = new
+        if not complete:
+            continue
+        prose.add(here)
+        if any(
+            n >= 0.9 * len(new) or n >= 0.8 * (len(new) + len(shingle_sets[i]) - n)
+            for i, n in common.items()
+            if i in prose
+        ):
+            kept[here] = None
+            continue
+        for i, n in common.items():
+            if n >= 0.9 * len(shingle_sets[i]):
+                kept[i] = None
+    return [paragraph for paragraph in kept if paragraph is not None]
+
+
+def _is_prose(paragraph: str) -> bool:
+    return repeats.is_prose(paragraph, teaser=True)
+
+
+_VOCABULARY = "the ferry harbour island town service resumed after months dock crossing takes"
+_WORDS = st.sampled_from([*_VOCABULARY.split(), "minutes", "operator", "said", "tickets", "new"])
+_SENTENCE = st.lists(_WORDS, min_size=3, max_size=14).map(lambda words: " ".join(words) + ".")
+_PARAGRAPH = st.lists(_SENTENCE, min_size=1, max_size=4).map(" ".join)
+
+
+@st.composite
+def _page_with_repeats(draw: st.DrawFn) -> list[str]:
+    """Paragraphs of a small vocabulary, with verbatim copies, cut-off teasers, edited
+    copies and pull quotes of earlier ones mixed in. At most 31 paragraphs, so that no
+    word triple reaches the index's bound on paragraphs per triple."""
+    paragraphs: list[str] = []
+    for _ in range(draw(st.integers(1, 31))):
+        how = draw(st.sampled_from(["new", "new", "copy", "teaser", "edit", "quote", "longer"]))
+        if how == "new" or not paragraphs:
+            paragraphs.append(draw(_PARAGRAPH))
+            continue
+        earlier = draw(st.sampled_from(paragraphs))
+        words = earlier.split()
+        if how == "copy":
+            paragraphs.append(earlier)
+        elif how == "teaser":
+            paragraphs.append(" ".join(words[: draw(st.integers(1, len(words)))]))
+        elif how == "edit":
+            at = draw(st.integers(0, len(words) - 1))
+            paragraphs.append(" ".join([*words[:at], draw(_WORDS), *words[at + 1 :]]))
+        elif how == "quote":
+            paragraphs.append(draw(st.sampled_from(earlier.split(". "))).rstrip(".") + ".")
+        else:
+            paragraphs.append(f"{earlier} {draw(_SENTENCE)}")
+    return paragraphs
+
+
+@settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(_page_with_repeats())
+def test_the_indexed_repeat_pass_decides_as_the_pairwise_one(paragraphs: list[str]) -> None:
+    assert PASSES["repeat"](paragraphs) == _repeats_compared_pairwise(paragraphs)
+
+
+def _numbered(n: int) -> str:
+    """A prose paragraph of its own for each number, sharing a boilerplate sentence."""
+    own = " ".join(f"{word}{n}" for word in ("reader", "from", "town", "wrote", "about", "rain"))
+    return (
+        f"The {own} and the weather this week and more of the same. "
+        "As always, every letter we print is one of the many we receive."
+    )
+
+
+def test_a_page_of_one_repeated_paragraph_keeps_it_once() -> None:
+    assert PASSES["repeat"]([LEAD] * 5000 + [SECOND]) == [LEAD, SECOND]
+
+
+def test_repeats_are_found_past_the_bound_on_paragraphs_per_triple() -> None:
+    """Past a hundred paragraphs sharing a sentence, a copy of the first still goes and a
+    late full paragraph still replaces an early teaser of it."""
+    letters = [_numbered(n) for n in range(200)]
+    full = f"{LEAD} {SECOND}"
+    teaser = f"{LEAD[:90]}"
+    paragraphs = [teaser, *letters, letters[0], letters[150], full]
+    assert PASSES["repeat"](paragraphs) == [*letters, full]
 
 
 # --- feed HTML is sanitised before html2text sees it -----------------------------------------

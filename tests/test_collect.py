@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from digest.collect.fetch import Fetcher
 from digest.collect.read import (
+    MAX_FILE_BYTES,
     decode_html,
     fetch_full_text,
     load_document,
@@ -15,6 +18,7 @@ from digest.collect.read import (
     read_files,
     read_source,
     source_items,
+    split_front_matter,
     split_title,
 )
 from digest.errors import FetchError
@@ -69,6 +73,82 @@ def test_a_text_file_in_windows_1252_is_read(tmp_path: Path) -> None:
 )
 def test_split_title(text: str, markdown: bool, expected: tuple[str, str]) -> None:
     assert split_title(text, markdown=markdown) == expected
+
+
+def test_a_local_file_over_the_cap_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.html"
+    with big.open("wb") as file:
+        file.truncate(MAX_FILE_BYTES + 1)
+    (tmp_path / "small.txt").write_text("Small\n\nA small note.", encoding="utf-8")
+    for source in (
+        Source("notes", SourceKind.FILES, str(big)),
+        Source("notes", SourceKind.FILES, str(tmp_path)),
+        Source("page", SourceKind.PAGE, str(big)),
+    ):
+        with Fetcher() as fetcher, pytest.raises(FetchError) as caught:
+            read_source(source, fetcher)
+        assert str(big) in str(caught.value) and "\n" not in str(caught.value)
+        assert f"{MAX_FILE_BYTES + 1:,} bytes" in str(caught.value)
+    big.unlink()
+    with big.open("wb") as file:
+        file.truncate(MAX_FILE_BYTES)  # at the cap: read
+    assert len(read_files(Source("notes", SourceKind.FILES, str(big)))) == 1
+
+
+def _note(tmp_path: Path, name: str, text: str) -> FeedItem:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (1_700_000_000, 1_700_000_000))  # 2023-11-14 22:13:20 UTC
+    (note,) = read_files(Source("notes", SourceKind.FILES, str(path)))
+    return note
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "published"),
+    [
+        (  # front matter: its date, and its title
+            "a.md",
+            "---\ntitle: 'Garden log'\ndate: 2024-03-05\ntags:\n  - garden\n---\n\nPeas up.",
+            datetime(2024, 3, 5, tzinfo=UTC),
+        ),
+        (
+            "b.txt",
+            "---\ndate: 2024-03-05T09:30:00+01:00\n---\nGarden log\n\nPeas up.",
+            datetime(2024, 3, 5, 8, 30, tzinfo=UTC),
+        ),
+        ("c.md", "# Garden log 2024-03-05\n\nPeas up.", datetime(2024, 3, 5, tzinfo=UTC)),
+        ("d.txt", "Garden log, 2024-03-05\n\nPeas up.", datetime(2024, 3, 5, tzinfo=UTC)),
+        (  # no date anywhere: the file's modification time
+            "e.md",
+            "# Garden log\n\nPeas up on 2024-03-05.",
+            datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC),
+        ),
+        (  # an impossible date is no date
+            "f.md",
+            "---\ndate: soon\n---\n# Garden log 2024-13-45\n\nPeas up.",
+            datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC),
+        ),
+    ],
+)
+def test_a_note_is_dated_by_its_front_matter_heading_or_file(
+    tmp_path: Path, name: str, text: str, published: datetime
+) -> None:
+    note = _note(tmp_path, name, text)
+    assert note.published == published
+    assert note.title.startswith("Garden log")
+    assert note.content.strip().startswith("Peas up")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\n\nA note that opens with a rule.\n\n---\n\nAnd has another.",
+        "No front matter.\n---\ndate: 2024-03-05\n---\n",
+        "---\ndate: 2024-03-05\nno closing line",
+    ],
+)
+def test_a_document_without_front_matter_is_left_whole(text: str) -> None:
+    assert split_front_matter(text) == ({}, text)
 
 
 def test_local_feed_file_is_parsed(tmp_path: Path) -> None:

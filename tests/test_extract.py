@@ -18,8 +18,16 @@ from pathlib import Path
 import pytest
 
 from digest.errors import ExtractError
+from digest.extract.items import article_from_item
+from digest.extract.limits import (
+    MAX_AUTHOR_CHARS,
+    MAX_METADATA_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    cut,
+)
 from digest.extract.page import extract_article, lead_image
-from digest.models import Article
+from digest.models import Article, FeedItem
 
 PAGES = Path(__file__).parent / "data" / "pages"
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "data" / "extraction-dev"
@@ -252,6 +260,84 @@ def test_lead_image_skips_a_bad_og_image_for_the_next_candidate() -> None:
 
 def test_lead_image_without_any_image_is_none() -> None:
     assert lead_image(page("plain-blog.html"), PAGE_URL) is None
+
+
+# --- length caps ----------------------------------------------------------------------------
+
+
+def _prose(words: int, first: int = 0) -> str:
+    """Sentences of distinct words, ``words`` words in all, from word number ``first``."""
+    made = [f"word{n}" for n in range(first, first + words)]
+    return " ".join(f"{' '.join(made[i : i + 10])}." for i in range(0, words, 10))
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("Short enough", 12, "Short enough"),
+        ("Town library opens a repair cafe", 20, "Town library opens\u2026"),
+        ("Town library    opens", 18, "Town library\u2026"),
+        ("x" * 40, 10, "x" * 9 + "\u2026"),  # one long word is cut inside
+        ("Ab " + "x" * 40, 10, "Ab xxxxxx\u2026"),  # a word break too early is not used
+    ],
+)
+def test_cut_falls_between_words(text: str, limit: int, expected: str) -> None:
+    assert cut(text, limit) == expected
+    assert len(cut(text, limit)) <= limit
+
+
+def test_cut_of_a_text_falls_between_paragraphs() -> None:
+    text = "First paragraph here.\n\nSecond paragraph, rather longer than the first one."
+    assert cut(text, 40, paragraphs=True) == "First paragraph here.\n\n\u2026"
+
+
+def test_a_huge_title_and_author_are_cut() -> None:
+    title = _prose(200_000)  # about 2 MB
+    html = (
+        f"<html><head><title>{title}</title><meta name='author' content='Jane {title}'>"
+        f"</head><body><article><p>{_prose(200)}</p></article></body></html>"
+    )
+    article = extract_article(html, "https://example.org/a")
+    assert 0 < len(article.title) <= MAX_TITLE_CHARS
+    assert article.title.endswith("\u2026") and title.startswith(article.title[:-1])
+    assert article.author is not None and len(article.author) <= MAX_AUTHOR_CHARS
+    assert MAX_TITLE_CHARS < MAX_METADATA_CHARS
+
+
+def test_a_huge_article_text_is_cut_between_paragraphs() -> None:
+    paragraphs = [_prose(800, 800 * n) for n in range(40)]  # about 330,000 characters
+    html = "<html><body><article>" + "".join(f"<p>{p}</p>" for p in paragraphs)
+    article = extract_article(html + "</article></body></html>", "https://example.org/a")
+    assert MAX_TEXT_CHARS // 2 < len(article.text) <= MAX_TEXT_CHARS
+    kept = article.text.split("\n\n")
+    assert kept[-1] == "\u2026" and kept[:-1] == paragraphs[: len(kept) - 1]
+
+
+def test_an_item_with_a_huge_title_and_text_is_cut() -> None:
+    item = FeedItem(
+        source="news",
+        guid="1",
+        url="https://example.org/1",
+        title=_prose(100_000),
+        content=_prose(50_000),
+        content_type="text",
+        author="A " * 1000,
+    )
+    article = article_from_item(item)
+    assert len(article.title) <= MAX_TITLE_CHARS
+    assert article.author is not None and len(article.author) <= MAX_AUTHOR_CHARS
+    assert len(article.text) <= MAX_TEXT_CHARS and article.text.endswith("\u2026")
+
+
+def test_a_huge_deeply_nested_page_gives_the_text_of_the_same_page_flat() -> None:
+    paragraphs = [_prose(40, 40 * n) for n in range(300)]
+    flat = "".join(f"<p>{p}</p>" for p in paragraphs)
+    nested = "".join("<div>" * 200 + f"<p>{p}</p>" + "</div>" * 200 for p in paragraphs)
+    texts = [
+        extract_article(f"<html><body><article>{body}</article></body></html>").text
+        for body in (flat, nested)
+    ]
+    assert texts[0] == texts[1] == "\n\n".join(paragraphs)
 
 
 # --- the extraction dev set (shared/data), when present ---------------------------------

@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from digest.config import parse
 from digest.errors import RenderError
 from digest.models import Article, Digest, Subscriber, Summary
 from digest.render import samples
+from digest.render.compose import build_digest
 from digest.render.templates import render_digest
 
 WHEN = datetime(2026, 11, 26, 7, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -176,3 +178,43 @@ def test_a_user_template_can_override_one_block(tmp_path: Path) -> None:
     )
     html = render_digest(make_digest(), template_dir=tmp_path).html
     assert "Good morning!" in html and "Bridge reopens" in html
+
+
+# --- local files carry no link --------------------------------------------------------------
+
+
+def _note_and_page() -> tuple[Summary, Summary]:
+    page = make_digest().items[0]
+    note = Summary(
+        replace(page.article, url="file:///home/reader/notes/garden.md", title="Garden log"),
+        ("Peas up.",),
+        "lexrank",
+    )
+    return note, page
+
+
+def test_an_article_from_a_local_file_has_no_link_in_either_part() -> None:
+    note, page = _note_and_page()
+    rendered = render_digest(replace(make_digest(), items=(note, page)))
+    for part in (rendered.text, rendered.html):
+        assert "file:" not in part and "/home/reader" not in part
+        assert "Garden log" in part and "https://example.org/bridge" in part
+    assert "1. Garden log\n" in rendered.text and "   [1]" not in rendered.text
+    assert "   [2]\n" in rendered.text and "[2] https://example.org/bridge" in rendered.text
+    assert re.search(r"<h2[^>]*>Garden log</h2>", rendered.html)
+    assert re.findall(r'<a href="([^"]*)"', rendered.html) == ["https://example.org/bridge"]
+
+
+def test_a_digest_of_local_files_only_has_no_links_heading() -> None:
+    note, _ = _note_and_page()
+    rendered = render_digest(replace(make_digest(), items=(note,)))
+    assert "Links:" not in rendered.text and "[1]" not in rendered.text
+    assert "<a href" not in rendered.html
+
+
+def test_build_digest_keeps_web_addresses_only(tmp_path: Path) -> None:
+    note, page = _note_and_page()
+    config = parse({"data_dir": str(tmp_path)}, base=tmp_path)
+    digest = build_digest(config, READER, [note, page], now=WHEN)
+    assert [item.article.url for item in digest.items] == ["", "https://example.org/bridge"]
+    assert digest.items[0].article.published == WHEN.replace(day=25, hour=9, minute=30)

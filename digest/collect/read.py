@@ -22,6 +22,10 @@ from digest.errors import FetchError
 from digest.models import FeedItem, Source, SourceKind
 
 DOCUMENT_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "text", ".md": "markdown"}
+MAX_FILE_BYTES = 10_000_000
+"""The largest local file read (a document or a feed), as large as the default ``[http]
+max_bytes`` of a download. A bigger file is refused unread: it is no article, and would
+cost minutes and gigabytes to extract."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +137,6 @@ def _file_item(source: Source, path: Path) -> FeedItem:
     kind = DOCUMENT_SUFFIXES.get(path.suffix.lower(), "html")
     content = _read_bytes(path)
     text = decode_html(content) if kind == "html" else decode(content)
-    published = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     if kind == "html":
         return FeedItem(
             source=source.name,
@@ -145,7 +148,14 @@ def _file_item(source: Source, path: Path) -> FeedItem:
             published=None,
             is_full_page=True,
         )
-    title, body = split_title(text, markdown=kind == "markdown")
+    matter, text = split_front_matter(text)
+    heading, body = split_title(text, markdown=kind == "markdown")
+    title = matter.get("title") or heading
+    published = (
+        _front_matter_date(matter.get("date", ""))
+        or _heading_date(heading)
+        or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    )
     return FeedItem(
         source=source.name,
         guid=str(path),
@@ -158,10 +168,21 @@ def _file_item(source: Source, path: Path) -> FeedItem:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes; `FetchError` when it cannot be read or is over `MAX_FILE_BYTES`."""
     try:
-        return path.read_bytes()
+        size = path.stat().st_size
+        if size <= MAX_FILE_BYTES:
+            with path.open("rb") as file:
+                content = file.read(MAX_FILE_BYTES + 1)  # it may have grown since
+            size = len(content)
     except OSError as exc:
         raise FetchError(f"Cannot read {path}: {exc.strerror}.") from exc
+    if size > MAX_FILE_BYTES:
+        raise FetchError(
+            f"{path} is not read: at {size:,} bytes it is over the {MAX_FILE_BYTES:,} bytes "
+            "digest reads of a local file; move it out of the source's folder."
+        )
+    return content
 
 
 def decode(content: bytes) -> str:
@@ -170,6 +191,57 @@ def decode(content: bytes) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
         return content.decode("cp1252", errors="replace")
+
+
+_FRONT_MATTER = re.compile(
+    r"\A---[ \t]*\r?\n(?P<block>.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M
+)
+_FRONT_MATTER_LINE = re.compile(r"^(?P<key>[A-Za-z][\w-]*)[ \t]*:[ \t]*(?P<value>.*?)[ \t]*$", re.M)
+_HEADING_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """Split a leading ``---`` block of ``key: value`` lines (a note's front matter) from a
+    document: its keys (lower case, values unquoted) and the text after it.
+
+    Returns ``({}, text)`` when the document does not open with one.
+    """
+    match = _FRONT_MATTER.match(text.lstrip("\ufeff"))
+    lines = match.group("block").splitlines() if match else []
+    # A Markdown rule may open a note too: only "key: value" lines (and YAML's nested
+    # values, lists and comments) make front matter.
+    if match is None or not all(
+        not line.strip() or line[0] in " \t-#" or _FRONT_MATTER_LINE.match(line) for line in lines
+    ):
+        return {}, text
+    found: dict[str, str] = {}
+    for line in _FRONT_MATTER_LINE.finditer(match.group("block")):
+        value = line.group("value")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        found.setdefault(line.group("key").lower(), value.strip())
+    return found, text.lstrip("\ufeff")[match.end() :].lstrip("\r\n")
+
+
+def _front_matter_date(value: str) -> datetime | None:
+    """A front matter ``date:``, an ISO 8601 date or time (taken as UTC without an offset)."""
+    try:
+        found = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
+
+
+def _heading_date(heading: str) -> datetime | None:
+    """A date written ``YYYY-MM-DD`` in a note's heading, as midnight UTC of that day."""
+    match = _HEADING_DATE.search(heading)
+    if match is None:
+        return None
+    try:
+        year, month, day = map(int, match.groups())
+        return datetime(year, month, day, tzinfo=UTC)
+    except ValueError:  # 2024-13-45
+        return None
 
 
 _MD_TITLE = re.compile(r"\A\s*#\s+(?P<title>[^\n]+?)\s*#*\s*(?:\n|\Z)")

@@ -2,9 +2,10 @@
 
 Pure: no I/O. `clean_text` is the last pass for every text digest keeps (web pages after
 extraction, feed content, ``.txt`` notes): it normalises whitespace, joins wrapped lines,
-drops page furniture and keeps a repeated paragraph once, while keeping the article's own
-sentences intact. `html_to_text` sanitises feed-supplied HTML with nh3 and converts it with
-html2text; `markdown_to_text` does the same for Markdown notes. Both end with `clean_text`.
+drops page furniture and keeps a repeated paragraph once (`digest.extract.repeats`), while
+keeping the article's own sentences intact. `html_to_text` sanitises feed-supplied HTML
+with nh3 and converts it with html2text; `markdown_to_text` does the same for Markdown
+notes. Both end with `clean_text`.
 
 The furniture rules themselves live in `digest.extract.furniture`. Every rule and pass was measured
 on the extraction dev set (``bench/extraction.py --rules``) and against the reference texts
@@ -19,13 +20,23 @@ from collections.abc import Callable, Iterator
 import html2text
 import nh3
 
-from digest.extract import furniture
+from digest.extract import furniture, repeats
 
-__all__ = ["clean_text", "html_to_text", "markdown_to_text", "sanitize_html", "text_key"]
+__all__ = [
+    "clean_text",
+    "html_to_text",
+    "markdown_to_text",
+    "replace_surrogates",
+    "sanitize_html",
+    "text_key",
+]
 
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u2060\ufeff\u00ad]")
+# A lone surrogate, which a JSON feed may carry, cannot be encoded: not by nh3, not for the
+# store. It becomes the replacement character.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _LIST_ITEM = re.compile(r"^(?:[-*+\u2022\u00b7\u2013\u2014]\s|\d{1,3}[.)]\s)")
 
 
@@ -70,7 +81,7 @@ def sanitize_html(html: str) -> str:
     content; other unknown tags are unwrapped; comments and every attribute are dropped.
     """
     return nh3.clean(
-        html,
+        replace_surrogates(html),
         tags=_TEXT_TAGS,
         clean_content_tags=_REMOVED_TAGS,
         attributes={},
@@ -86,7 +97,9 @@ def markdown_to_text(markdown: str) -> str:
     heading, quote and list markup is removed; the result goes through `clean_text`.
     """
     text = _MD_LINK_DEFINITION.sub("", _MD_IMAGE.sub("", markdown))
-    text = _MD_EMPHASIS.sub(r"\2", _MD_LINK.sub(r"\1", text))
+    text = _MD_LINK.sub(r"\1", text)
+    for _ in range(2):  # the second pass for emphasis inside emphasis: **a *b* c**
+        text = _MD_EMPHASIS.sub(r"\2\4", text)
     return clean_text(_unmark(text))
 
 
@@ -94,15 +107,21 @@ _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _MD_QUOTE = re.compile(r"^(?:>\s?)+")
 _MD_RULE = re.compile(r"^(?:(?:[-*_]\s*){3,}|=+|(?:```|~~~).*)$")  # rules, underlines, fences
 _MD_BULLET = re.compile(r"^[*+]\s+")
-_MD_TABLE_RULE = re.compile(r"^[\s|:-]*-{3,}[\s|:-]*$")
+_MD_TABLE_CHARS = re.compile(r"[\s|:-]*")  # a table rule: these only, with "---" among them
 # Inline code and strike-through marks, which html2text writes even with emphasis off.
 _MD_INLINE = re.compile(r"(?<!\\)(`+|~~)(.+?)(?<!\\)\1")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~])")
-# Markdown written by people (files), not by html2text: images, links and emphasis.
-_MD_IMAGE = re.compile(r"!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])")
-_MD_LINK = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])")
-_MD_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+.*$", re.MULTILINE)
-_MD_EMPHASIS = re.compile(r"(?<![\w*\\])(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)(?<!\\)\1(?![\w*])")
+# Markdown written by people (files), not by html2text: images, links and emphasis. No
+# part may scan past the bracket, parenthesis or marker that could start another match:
+# a line of "[x [x [x" or "*a *a *a" would otherwise cost time in its length squared.
+_MD_TARGET = r"(?:\((?:[^()\n]|\([^()\n]*\))*\)|\[[^\[\]\n]*\])"  # (url "title") or [ref]
+_MD_IMAGE = re.compile(r"!\[[^\[\]]*\]" + _MD_TARGET)
+_MD_LINK = re.compile(r"\[([^\[\]]+)\]" + _MD_TARGET)
+_MD_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\[\]\n]+\]:\s*\S+.*$", re.MULTILINE)
+_MD_EMPHASIS = re.compile(
+    r"(?<![\w*\\])(?:(\*{1,3})(?=\S)([^*\n]+?)(?<=\S)(?<!\\)\1"
+    r"|(_{1,3})(?=\S)([^_\n]+?)(?<=\S)(?<!\\)\3)(?![\w*])"
+)
 
 
 _MD_MARKS = re.compile(r"[#>|`~\\*_=+-]")  # a line without these needs no unmarking
@@ -116,7 +135,7 @@ def _unmark(markdown: str) -> str:
             lines.append(raw.strip())
             continue
         line = _MD_QUOTE.sub("", raw.strip())
-        if _MD_RULE.match(line) or _MD_TABLE_RULE.match(line):
+        if _MD_RULE.match(line) or ("---" in line and _MD_TABLE_CHARS.fullmatch(line)):
             lines.append("")
             continue
         is_table_row = line.startswith("|") and line.endswith("|")
@@ -142,7 +161,7 @@ def clean_text(text: str) -> str:
     that read as the article's own sentences are kept; `digest.extract.furniture` has the rules.
     Idempotent. Returns paragraphs separated by one blank line, or "".
     """
-    paragraphs = list(_paragraphs(text))
+    paragraphs = list(_paragraphs(replace_surrogates(text)))
     for step in PASSES.values():
         paragraphs = step(paragraphs)
     return "\n\n".join(paragraphs)
@@ -220,74 +239,9 @@ def _drop_edge_menus(paragraphs: list[str]) -> list[str]:
     return paragraphs[start if start >= 3 else 0 : stop if len(paragraphs) - stop >= 3 else None]
 
 
-# Punctuation goes before splitting into words: as good as a word regex, and faster.
-_SHINGLE_PUNCTUATION = re.compile(r"[^\w\s]+")
-_REPEAT_JACCARD = 0.8  # near-verbatim copies of about the same length
-_REPEAT_CONTAINMENT = 0.9  # a teaser or pull quote inside a longer paragraph
-
-
-def _drop_repeats(paragraphs: list[str]) -> list[str]:
-    """Keep a prose paragraph once when it is repeated verbatim or nearly so.
-
-    Paragraphs are compared as sets of word triples. A paragraph that is a near copy of an
-    earlier kept one (Jaccard >= 0.8) or 90% contained in it goes; an earlier kept
-    paragraph 90% contained in a longer, later one was its teaser (a lead in a summary
-    box, a pull quote) and goes instead, so the full text stays once. A teaser may be cut
-    off mid-sentence; otherwise only prose counts: labels and list entries may repeat.
-    """
-    kept: list[str | None] = []
-    shingle_sets: dict[int, frozenset[tuple[str, ...]]] = {}
-    prose: set[int] = set()
-    for paragraph in paragraphs:
-        here = len(kept)
-        kept.append(paragraph)
-        if not _is_prose(paragraph, teaser=True):
-            continue
-        complete = furniture.ends_sentence(paragraph)  # prose; a teaser may be cut off
-        words = _SHINGLE_PUNCTUATION.sub(" ", paragraph.casefold()).split()
-        triples: frozenset[tuple[str, ...]] = frozenset(
-            zip(words, words[1:], words[2:], strict=False)
-        )
-        new = triples or frozenset([tuple(words)])
-        # Set intersections run in C; an article has tens of paragraphs, so comparing with
-        # each earlier one beats indexing every shingle in Python.
-        common = {
-            i: n
-            for i, earlier in shingle_sets.items()
-            if kept[i] is not None and (n := len(new & earlier))
-        }
-        shingle_sets[here] = new
-        if not complete:
-            continue  # a cut-off teaser: it may go for a later paragraph, never the reverse
-        prose.add(here)
-        if any(
-            n >= _REPEAT_CONTAINMENT * len(new)
-            or n >= _REPEAT_JACCARD * (len(new) + len(shingle_sets[i]) - n)
-            for i, n in common.items()
-            if i in prose
-        ):
-            kept[here] = None
-            continue
-        for i, n in common.items():
-            if n >= _REPEAT_CONTAINMENT * len(shingle_sets[i]):
-                kept[i] = None
-    return [paragraph for paragraph in kept if paragraph is not None]
-
-
-def _is_prose(paragraph: str, *, teaser: bool = False) -> bool:
-    """Long enough, and sentence-like enough, that a repeat is an accident.
-
-    Labels and list entries ("Meal 1", "Containers: 1 Green, 1 Red, 1 tsp.") legitimately
-    repeat in tables and lists, so only paragraphs that read like running text count:
-    several words, a sentence ending (not asked of a ``teaser``, which may be cut off), and
-    mostly lower-case words (in scripts with case).
-    """
-    if len(paragraph) < 60 and paragraph.count(" ") < 7:
-        return False
-    if not teaser and not furniture.ends_sentence(paragraph):
-        return False
-    initials = "".join([word[0] for word in paragraph.split()])
-    return 2 * sum(map(str.islower, initials)) >= sum(map(str.isupper, initials))
+def replace_surrogates(text: str) -> str:
+    """The text with each lone surrogate, which no encoder accepts, as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def text_key(text: str) -> str:
@@ -301,5 +255,5 @@ PASSES: dict[str, Callable[[list[str]], list[str]]] = {
     "related list": _drop_related_lists,
     "furniture": _drop_furniture,
     "edge menu": _drop_edge_menus,
-    "repeat": _drop_repeats,
+    "repeat": repeats.drop_repeats,
 }

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from digest.errors import ExtractError
 from digest.extract import cleanup, page
+from digest.extract.limits import cap_article
 from digest.models import Article, FeedItem
 
 __all__ = ["article_from_item"]
@@ -21,7 +22,8 @@ def article_from_item(item: FeedItem, language: str | None = None) -> Article:
 
     The article keeps the item's source, identity, and (where the page gives none) its
     title, date and author; `language` is the language to assume when the page declares
-    none. Raises `ExtractError` when no text is left.
+    none. Title, author and text are cut to the caps of `digest.extract.limits`. Raises
+    `ExtractError` when no text is left.
     """
     if item.is_full_page:
         found = page.extract_article(item.content, item.url or None)
@@ -37,7 +39,7 @@ def article_from_item(item: FeedItem, language: str | None = None) -> Article:
         article = Article(url=item.url, title=item.title, text=text)
     if not article.text.strip():
         raise ExtractError(f"{item.url or item.guid} has no article text.")
-    return replace(
+    article = replace(
         article,
         source=item.source,
         guid=item.guid,
@@ -46,6 +48,7 @@ def article_from_item(item: FeedItem, language: str | None = None) -> Article:
         author=article.author or item.author,
         language=article.language or language,
     )
+    return cap_article(article)
 
 
 def _title_from_text(text: str) -> str:

@@ -30,7 +30,9 @@ from lxml import etree
 from trafilatura import metadata as page_metadata
 
 from digest.errors import ExtractError
+from digest.extract import limits
 from digest.extract.cleanup import clean_text, text_key
+from digest.extract.limits import MAX_METADATA_CHARS
 from digest.language import detect_language
 from digest.models import Article
 
@@ -82,7 +84,8 @@ def extract_article(html: str, url: str | None = None) -> Article:
     datetime, UTC when the page gives no offset), the canonical URL (``<link
     rel=canonical>``, then ``og:url``, then ``url``, else ``""``), the ISO 639-1
     language code (declared by the page, else detected from the text, else None) and
-    the lead image (`lead_image`).
+    the lead image (`lead_image`). Title, author and text are cut to the caps of
+    `digest.extract.limits`.
 
     Raises `ExtractError` naming the page when no article text can be found.
     """
@@ -92,6 +95,8 @@ def extract_article(html: str, url: str | None = None) -> Article:
     markup, tree = _parse(html)
     if tree is None:
         raise ExtractError(f"No article text found: {where} could not be parsed as HTML.")
+    limits.bound_metadata(tree)
+    limits.unwrap_if_huge(tree)
     head = _head_metadata(tree)
     try:
         info = _metadata(tree)
@@ -114,6 +119,7 @@ def extract_article(html: str, url: str | None = None) -> Article:
     except Exception as exc:  # lxml or trafilatura choking on hostile HTML: one bad page
         raise ExtractError(f"Could not extract the article from {where}: {exc}") from exc
     title = _clean_title(info.title or head.get("title") or "", info.sitename)
+    text = limits.cut(text, limits.RAW_TEXT_CHARS, paragraphs=True)
     paragraphs = [p for p in clean_text(text).split("\n\n") if p]
     # The headline often opens the extracted body; the title is kept separately.
     headlines = {text_key(t) for t in (title, info.title, head.get("title"), head.get("h1")) if t}
@@ -126,13 +132,14 @@ def extract_article(html: str, url: str | None = None) -> Article:
             "paywall or a list of links."
         )
     text = "\n\n".join(paragraphs)
-    return replace(
+    article = replace(
         found,
         title=title,
         text=text,
         author=author.replace("; ", ", ") if author else None,
         language=found.language or detect_language(text),
     )
+    return limits.cap_article(article)
 
 
 def _parse(html: str) -> tuple[str, Any]:
@@ -197,7 +204,7 @@ def _head_metadata(tree: Any) -> dict[str, str]:
             if image and _ARTICLE_TYPE.search(str(item.get("@type", ""))):
                 found.setdefault("ld:image", image)
     for heading in tree.iter("h1"):
-        found["h1"] = " ".join(heading.text_content().split())
+        found["h1"] = " ".join(heading.text_content()[:MAX_METADATA_CHARS].split())
         break
     title = tree.find(".//title")
     if title is not None and title.text:

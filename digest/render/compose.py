@@ -2,8 +2,10 @@
 
 Pure given a template folder: the summaries come in (chosen and summarised by
 `digest.pipeline`), a `Digest` record and its rendering go out. Published times are shown
-in the subscriber's zone; the unsubscribe link is the signed one when there is one, else a
-mailto link to the sender.
+in the subscriber's zone; an article read from a local file (a note, a saved page) has no
+link, as its ``file://`` address means nothing to the reader and tells them about the
+sender's disk; the unsubscribe link is the signed one when there is one, else a mailto
+link to the sender.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from digest.render import templates
 from digest.render.message import mailto_unsubscribe
 from digest.render.samples import sample_digest
 
-__all__ = ["build_digest", "check_templates", "render_with", "sample_for"]
+__all__ = ["WEB_SCHEMES", "build_digest", "check_templates", "render_with", "sample_for"]
+
+WEB_SCHEMES = ("http://", "https://")
+"""An article's URL is linked in a digest only when it starts with one of these."""
 
 
 def build_digest(
@@ -43,7 +48,7 @@ def build_digest(
         subscriber=subscriber,
         title=config.digest.title,
         generated_at=local_now,
-        items=tuple(_in_zone(summary, local_now) for summary in summaries),
+        items=tuple(_for_mail(summary, local_now) for summary in summaries),
         sources=tuple(source.name for source in config.sources),
         group_by=config.digest.group_by,
         omitted=omitted,
@@ -72,9 +77,12 @@ def check_templates(config: Config, *, template_dir: Path | None, now: datetime)
     return templates.check_templates(folder, sample_digest(now))
 
 
-def _in_zone(summary: Summary, local_now: datetime) -> Summary:
+def _for_mail(summary: Summary, local_now: datetime) -> Summary:
+    """The summary with its article's time in the reader's zone, and its URL only when it
+    is a web address (``""`` otherwise, so no template can show it)."""
     article = summary.article
-    if article.published is None:
+    url = article.url if article.url.startswith(WEB_SCHEMES) else ""
+    published = article.published.astimezone(local_now.tzinfo) if article.published else None
+    if (url, published) == (article.url, article.published):
         return summary
-    published = article.published.astimezone(local_now.tzinfo)
-    return replace(summary, article=replace(article, published=published))
+    return replace(summary, article=replace(article, url=url, published=published))
