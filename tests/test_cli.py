@@ -221,3 +221,22 @@ def test_two_runs_started_together_send_each_digest_once(
     assert [run.returncode for run in runs] == [0, 0], outputs
     received = sorted(str(message["To"]) for message in smtp_server.handler.messages)
     assert received == readers
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--config", "{config}", "run"],
+        ["run", "--config", "{config}"],
+        ["-c", "{config}", "run", "--verbose"],
+        ["--verbose", "run", "-c", "{config}"],
+    ],
+)
+def test_config_and_verbose_work_before_or_after_the_command(
+    tmp_path: Path, smtp_server: SmtpServer, arguments: list[str]
+) -> None:
+    config = str(smtp_demo_config(tmp_path, smtp_server))
+    result = CliRunner().invoke(cli, [config if a == "{config}" else a for a in arguments])
+    assert result.exit_code == 0, result.output
+    assert "8 new articles" in result.output
+    assert len(smtp_server.handler.messages) == 1

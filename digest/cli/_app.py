@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,6 +19,7 @@ from digest.errors import DigestError
 
 class _State:
     verbose = False
+    config_path: Path | None = None  # given before the command: `digest -c FILE run`
 
 
 class DigestGroup(click.Group):
@@ -35,8 +38,22 @@ class DigestGroup(click.Group):
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="digest")
 @click.option("-v", "--verbose", is_flag=True, help="Show debug logging and tracebacks.")
-def cli(verbose: bool) -> None:
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration file, for any command (default: $DIGEST_CONFIG, else the user config "
+    "folder).",
+)
+def cli(verbose: bool, config_path: Path | None) -> None:
     """Collect new articles, summarise each one, and email a digest."""
+    _State.config_path = config_path
+    _set_verbose(verbose)
+
+
+def _set_verbose(verbose: bool) -> None:
+    """Debug logging and tracebacks, or only the commands' own lines."""
     _State.verbose = verbose
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
@@ -50,22 +67,40 @@ def cli(verbose: bool) -> None:
     logging.getLogger("digest").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
 
 
-config_option = click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Configuration file (default: $DIGEST_CONFIG, else the user config folder).",
-)
+def _verbose_after_the_command(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if value:
+        _set_verbose(True)
+
+
+def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--config`` (and ``--verbose``) after the command name, as before it."""
+    command = click.option(
+        "-v",
+        "--verbose",
+        is_flag=True,
+        expose_value=False,
+        callback=_verbose_after_the_command,
+        help="Show debug logging and tracebacks.",
+    )(command)
+    return click.option(
+        "-c",
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Configuration file (default: the one given before the command, else "
+        "$DIGEST_CONFIG, else the user config folder).",
+    )(command)
 
 
 def load_config(config_path: Path | None) -> Config:
-    """The configuration named by --config, $DIGEST_CONFIG or the default location."""
-    return load(find_config(config_path))
+    """The configuration named by --config (after or before the command), $DIGEST_CONFIG
+    or the default location."""
+    return load(find_config(config_path or _State.config_path))
 
 
 def optional_config(config_path: Path | None) -> Config:
     """The configuration when one is given or found, else the built-in defaults."""
+    config_path = config_path or _State.config_path
     try:
         path = find_config(config_path)
     except DigestError:

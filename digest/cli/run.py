@@ -130,7 +130,7 @@ def _print_report(report: RunReport) -> None:
     if collection.item_failures:
         parts.append(plural(len(collection.item_failures), "item") + " failed")
     if collection.full_text_failures:
-        parts.append(f"{len(collection.full_text_failures)} full texts not fetched")
+        parts.append(plural(len(collection.full_text_failures), "full text") + " not fetched")
     if collection.items_left:
         parts.append(f"{sum(collection.items_left.values())} items left for the next run")
     if failed:
