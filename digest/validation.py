@@ -94,10 +94,28 @@ def ratio(value: Any, _: Checker) -> Any:
     return float(value)
 
 
+# Names in the time zone database that are not places: fixed offsets or POSIX-style rules
+# that ignore a region's daylight saving history. "EST" is UTC-5 all year, so a New York
+# reader given it would get their digest an hour late all summer.
+_NOT_PLACES = {
+    "EST": "America/New_York", "MST": "America/Denver", "HST": "Pacific/Honolulu",
+    "EST5EDT": "America/New_York", "CST6CDT": "America/Chicago", "MST7MDT": "America/Denver",
+    "PST8PDT": "America/Los_Angeles", "CET": "Europe/Paris", "EET": "Europe/Athens",
+    "MET": "Europe/Paris", "WET": "Europe/Lisbon",
+}  # fmt: skip
+
+
 def timezone(value: Any, _: Checker | None = None) -> Any:
-    """An IANA time zone name this machine knows."""
+    """An IANA time zone name of a place (or UTC) this machine knows."""
     if not isinstance(value, str) or not value:
         return Invalid(f"must be a time zone name, not {describe(value)}")
+    place = _NOT_PLACES.get(value.upper())
+    if place is not None or value.upper().startswith(("ETC/GMT+", "ETC/GMT-")):
+        example = place or "Europe/Berlin"
+        return Invalid(
+            f"{value!r} is a fixed offset that ignores daylight saving time; use the IANA "
+            f"name of a place, such as {example!r}"
+        )
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -240,3 +241,20 @@ def test_config_and_verbose_work_before_or_after_the_command(
     assert result.exit_code == 0, result.output
     assert "8 new articles" in result.output
     assert len(smtp_server.handler.messages) == 1
+
+
+def every_command(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found: list[tuple[str, click.Command]] = []
+    for name, command in group.commands.items():
+        found.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            found += every_command(command, f"{prefix}{name} ")
+    return found
+
+
+@pytest.mark.parametrize(("name", "command"), every_command(cli), ids=lambda v: str(v))
+def test_every_command_and_option_has_help(name: str, command: click.Command) -> None:
+    assert command.help, name
+    for parameter in command.params:
+        if isinstance(parameter, click.Option):
+            assert parameter.help, f"{name} {parameter.opts}"

@@ -208,3 +208,22 @@ def test_every_number_has_a_range(tmp_path: Path, section: str, key: str, value:
         config.load(path)
     assert caught.value.problems == [caught.value.problems[0]]
     assert f"[{section}] {key}: must be" in caught.value.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("zone", "suggestion"),
+    [("EST", "America/New_York"), ("PST8PDT", "America/Los_Angeles"), ("Etc/GMT+5", "Europe")],
+)
+def test_fixed_offset_zones_are_refused_with_a_place_to_use(
+    tmp_path: Path, zone: str, suggestion: str
+) -> None:
+    path = write(tmp_path, f"[digest]\ntimezone = '{zone}'\n")
+    with pytest.raises(
+        ConfigError, match=f"fixed offset that ignores daylight saving.*{suggestion}"
+    ):
+        config.load(path)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "America/New_York", "Asia/Kolkata"])
+def test_zones_of_places_and_utc_are_accepted(tmp_path: Path, zone: str) -> None:
+    assert config.load(write(tmp_path, f"[digest]\ntimezone = '{zone}'\n")).digest.timezone == zone

@@ -208,3 +208,21 @@ class running:
     def __exit__(self, *_: object) -> None:
         self.server.close()
         self.thread.join(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data", "code", "heading"),
+    [
+        ("POST", "/subscribe", {"email": "eve@example.org"}, 400, "That did not work"),
+        ("GET", "/no-such-page", None, 404, "Page not found"),
+        ("PUT", "/subscribe", None, 405, "Not allowed"),
+    ],
+)
+def test_errors_get_the_sites_own_page(
+    site: Site, method: str, path: str, data: dict[str, str] | None, code: int, heading: str
+) -> None:
+    """A form without its CSRF token, an unknown page, a wrong method: the site's page."""
+    answer = httpx.request(method, f"{site.url}{path}", data=data)
+    assert answer.status_code == code
+    assert f"<h1>{heading}</h1>" in answer.text
+    assert "Werkzeug" not in answer.text and "<title>4" not in answer.text

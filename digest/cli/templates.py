@@ -14,6 +14,10 @@ import click
 from digest.cli._app import cli, config_option, optional_config, plural
 from digest.errors import ConfigError
 
+PREVIEW_PORT = 8642
+"""The preview's default port: not 8025 or 1025, where local SMTP test servers listen, nor
+8000/8080, where `digest web` and most development servers do."""
+
 
 @cli.group()
 def templates() -> None:
@@ -76,7 +80,13 @@ def check_templates(config_path: Path | None, folder: Path | None) -> None:
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in a browser.")
 @click.option("--serve", is_flag=True, help="Serve the preview, re-rendered on every reload.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8025, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=PREVIEW_PORT,
+    show_default=True,
+    help="Port of the preview server on 127.0.0.1 (0: any free port).",
+)
 def preview(
     config_path: Path | None,
     email: str | None,

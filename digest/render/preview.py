@@ -16,7 +16,7 @@ Page = Callable[[], tuple[str, str]]
 """Renders the preview: returns (HTML part, text part); raises for a template error."""
 
 
-def make_server(page: Page, *, host: str = "127.0.0.1", port: int = 8025) -> ThreadingHTTPServer:
+def make_server(page: Page, *, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
     """A server (not yet serving) that answers with `page` rendered for each request."""
 
     class Handler(BaseHTTPRequestHandler):

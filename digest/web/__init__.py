@@ -34,8 +34,10 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import jinja2
-from flask import Flask, Response
+from flask import Flask, Response, render_template
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from digest.config import Config
@@ -97,6 +99,7 @@ def create_app(config: Config, *, clock: Clock | None = None, local_url: str = "
     }
     csrf = CSRFProtect(app)
     app.register_blueprint(pages)
+    app.register_error_handler(HTTPException, _error_page)
     for view in ("pages.confirm", "pages.unsubscribe"):
         csrf.exempt(app.view_functions[view])
     app.after_request(_security_headers)
@@ -108,6 +111,32 @@ def create_app(config: Config, *, clock: Clock | None = None, local_url: str = "
             x_host=config.web.proxies,
         )
     return app
+
+
+# What a reader is told on the site's own page for each error a request can meet.
+_ERRORS: dict[int, tuple[str, str]] = {
+    400: (
+        "That did not work",
+        "The form had expired or came from another page (your browser may block the cookie "
+        "it needs). Nothing was changed. Reload the page and try again.",
+    ),
+    404: ("Page not found", "There is no page at this address."),
+    405: ("Not allowed", "This page cannot be used that way. Nothing was changed."),
+    413: ("Too much", "That was more than a form here ever sends. Nothing was changed."),
+    429: ("Too many requests", "Too many requests came from here. Please try again later."),
+}
+
+
+def _error_page(error: HTTPException) -> ResponseReturnValue:
+    """The site's own page for an HTTP error (CSRF failures are 400s), never Werkzeug's."""
+    code = error.code or 500
+    if code >= 500:
+        return error
+    if isinstance(error, SecurityError):  # a Host not served here: no page links to build
+        return "Bad request: this host is not served here.\n", 400, {"Content-Type": "text/plain"}
+    heading, explanation = _ERRORS.get(code, ("That did not work", "Nothing was changed."))
+    page = render_template("web/error.html", heading=heading, explanation=explanation)
+    return page, code
 
 
 def _security_headers(response: Response) -> Response:
