@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from digest import config as config_module
 from digest.cli import cli
+from digest.models import Subscriber
+from digest.store import Store
 
 from .conftest import DEMO_CONFIG
 
@@ -77,4 +82,42 @@ def test_run_for_one_subscriber_who_is_not_one_is_an_error() -> None:
     assert (code, err) == (
         2,
         "Error: who@example.org is not a subscriber; see `digest subscribers`.\n",
+    )
+
+
+def test_subscribe_again_changes_only_the_options_given_and_says_what_changed() -> None:
+    invoke("subscribe", "carol@example.org", "--name", "Carol", "--tz", "Europe/Paris",
+           "--at", "08:30", "--weekly", "friday")  # fmt: skip
+    code, out, _ = invoke("subscribe", "carol@example.org", "--at", "07:00")
+    assert code == 0
+    assert out == "Changed carol@example.org:\n  send time: 08:30 -> 07:00\n"
+    listed = json.loads(invoke("subscribers", "--json")[1])
+    (carol,) = [row for row in listed if row["email"] == "carol@example.org"]
+    assert (carol["name"], carol["timezone"], carol["at"], carol["frequency"], carol["origin"]) == (
+        "Carol", "Europe/Paris", "07:00", "weekly on friday", "cli"
+    )  # fmt: skip
+    assert invoke("subscribe", "carol@example.org")[1] == (
+        "No change for carol@example.org: weekly on friday at 07:00 Europe/Paris.\n"
+    )
+    code, out, _ = invoke("subscribe", "carol@example.org", "--daily", "--tz", "UTC")
+    assert out == (
+        "Changed carol@example.org:\n  time zone: Europe/Paris -> UTC\n"
+        "  frequency: weekly on friday -> daily\n"
+    )
+
+
+def test_subscribe_again_keeps_a_web_subscribers_origin(tmp_path: Path) -> None:
+    config = config_module.load(DEMO_CONFIG)
+    with Store(config.database) as store:
+        store.save_subscriber(
+            Subscriber("dan@example.org", "Dan", "Asia/Tokyo"), origin="web", when=datetime.now(UTC)
+        )
+    invoke("subscribe", "dan@example.org", "--at", "06:00")
+    with Store(config.database) as store:
+        dan = store.subscriber("dan@example.org")
+    assert dan is not None
+    assert (dan.origin, dan.subscriber.timezone, dan.subscriber.name) == (
+        "web",
+        "Asia/Tokyo",
+        "Dan",
     )

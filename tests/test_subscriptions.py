@@ -76,7 +76,7 @@ def test_subscribe_adds_a_subscriber_with_their_preferences(config: Config, stor
     bob = subscribe(
         config, store, email=" Bob@Example.ORG ", name="Bob  B.", zone="Asia/Kolkata",
         at="6:45", weekly="fri", sources=("Notes",), now=NOW,
-    )  # fmt: skip
+    ).subscriber  # fmt: skip
     assert bob == Subscriber(
         "bob@example.org", "Bob B.", "Asia/Kolkata", time(6, 45), 4, ("Notes",), "active"
     )
@@ -185,7 +185,7 @@ def test_file_subscribers_may_name_only_known_sources(tmp_path: Path) -> None:
 def test_sources_added_on_the_command_line_may_be_chosen(config: Config, store: Store) -> None:
     store.add_source(Source("Extra", SourceKind.FEED, "https://extra.example/feed", origin="cli"))
     bob = subscribe(config, store, email="bob@example.org", sources=("Extra",), now=NOW)
-    assert bob.sources == ("Extra",)
+    assert bob.subscriber.sources == ("Extra",)
 
 
 def test_a_web_sign_up_is_pending_until_confirmed(config: Config, store: Store) -> None:

@@ -18,33 +18,37 @@ from digest.models import Subscriber
 @cli.command()
 @config_option
 @click.argument("email")
-@click.option("--name", default="", help="The subscriber's name, for the greeting.")
-@click.option("--tz", "zone", metavar="ZONE", help="IANA time zone (default: [digest] timezone).")
-@click.option("--at", "at", default="07:00", show_default=True, help="Local send time, HH:MM.")
+@click.option("--name", help="The subscriber's name, as the mail's To: line shows it.")
+@click.option("--tz", "zone", metavar="ZONE", help="IANA time zone (new: [digest] timezone).")
+@click.option("--at", "at", metavar="HH:MM", help="Local send time (new: 07:00).")
 @click.option("--weekly", metavar="DAY", help="Weekly on this day (e.g. monday) instead of daily.")
+@click.option("--daily", is_flag=True, help="Daily again, for a weekly subscriber.")
 @click.option(
     "--sources",
     metavar="NAME[,NAME...]",
-    default="",
-    help="Only these sources (comma-separated names; default: every source).",
+    help="Only these sources (comma-separated names; new: every source; '' for every one).",
 )
 def subscribe(
     config_path: Path | None,
     email: str,
-    name: str,
+    name: str | None,
     zone: str | None,
-    at: str,
+    at: str | None,
     weekly: str | None,
-    sources: str,
+    daily: bool,
+    sources: str | None,
 ) -> None:
-    """Subscribe EMAIL to the digest (or change an existing subscription)."""
+    """Subscribe EMAIL to the digest, or change a subscription: only the options given
+    change, and what changed is printed (old -> new)."""
+    if daily and weekly:
+        raise click.UsageError("--daily and --weekly contradict each other; give one.")
     config = load_config(config_path)
     from digest.schedule import subscriptions
     from digest.store import Store
 
     with Store(config.database) as store:
         try:
-            subscriber = subscriptions.subscribe(
+            done = subscriptions.subscribe(
                 config,
                 store,
                 email=email,
@@ -52,14 +56,23 @@ def subscribe(
                 zone=zone,
                 at=at,
                 weekly=weekly,
-                sources=tuple(sources.split(",")),
+                daily=daily,
+                sources=None if sources is None else tuple(sources.split(",")),
                 now=datetime.now(UTC),
             )
         except SubscriptionError as exc:
             for problem in exc.problems:
                 click.echo(f"Error: {problem}", err=True)
             sys.exit(exc.exit_code)
-    click.echo(f"Subscribed {subscriber.email}: {_when(subscriber)}.")
+    subscriber = done.subscriber
+    if done.new:
+        click.echo(f"Subscribed {subscriber.email}: {_when(subscriber)}.")
+    elif not done.changes:
+        click.echo(f"No change for {subscriber.email}: {_when(subscriber)}.")
+    else:
+        click.echo(f"Changed {subscriber.email}:")
+        for what, old, new in done.changes:
+            click.echo(f"  {what}: {old} -> {new}")
 
 
 @cli.command()

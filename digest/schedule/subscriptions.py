@@ -17,7 +17,7 @@ from typing import Any
 
 from digest.config import Config
 from digest.errors import SubscriptionError
-from digest.models import Subscriber
+from digest.models import WEEKDAYS, Subscriber
 from digest.schedule.periods import current_slot
 from digest.store import Store, StoredSubscriber
 from digest.validation import Invalid, normalise_email, send_time, timezone, weekday
@@ -77,21 +77,78 @@ def find_subscriber(config: Config, store: Store, email: str, *, now: datetime) 
     raise SubscriptionError(f"{address} {state}; see `digest subscribers`.")
 
 
-def subscribe(config: Config, store: Store, *, now: datetime, **values: Any) -> Subscriber:
-    """Add (or update, or resubscribe) an active subscriber from the command line; `values`
-    are those `checked_subscriber` takes.
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    """What `subscribe` did: the subscriber as stored, whether they are new, and each
+    change to one already known, as ``(what, old, new)``."""
+
+    subscriber: Subscriber
+    new: bool
+    changes: tuple[tuple[str, str, str], ...] = ()
+
+
+def subscribe(
+    config: Config,
+    store: Store,
+    *,
+    now: datetime,
+    email: str,
+    name: str | None = None,
+    zone: str | None = None,
+    at: str | None = None,
+    weekly: str | None = None,
+    daily: bool = False,
+    sources: tuple[str, ...] | None = None,
+) -> Subscribed:
+    """Add an active subscriber from the command line, or change (and resubscribe) a known
+    one: only the values given change, the rest and the subscriber's origin stay. A
+    subscriber from the configuration file is only resubscribed: the file holds the rest.
 
     Every value is checked first; raises `SubscriptionError` listing each problem, and
     then stores nothing.
     """
-    subscriber = checked_subscriber(config, store, **values)
-    stored = store.subscriber(subscriber.email)
-    if stored is not None and stored.origin == "config":
-        subscriber = replace(stored.subscriber, status="active")
-        store.save_subscriber(subscriber, origin="config", when=now)
-    else:
+    stored = store.subscriber(_address(email))
+    if stored is None:
+        subscriber = checked_subscriber(
+            config, store, email=email, name=name or "", zone=zone, at=at or "07:00",
+            weekly=None if daily else weekly, sources=sources or (),
+        )  # fmt: skip
         store.save_subscriber(subscriber, origin="cli", when=now)
-    return subscriber
+        return Subscribed(subscriber, new=True)
+    old = stored.subscriber
+    if stored.origin == "config":
+        subscriber = replace(old, status="active")
+    else:
+        keep_weekly = WEEKDAYS[old.weekly_on] if old.weekly_on is not None else None
+        subscriber = checked_subscriber(
+            config,
+            store,
+            email=old.email,
+            name=old.name if name is None else name,
+            zone=zone or old.timezone,
+            at=at or old.send_at.strftime("%H:%M"),
+            weekly=None if daily else (weekly or keep_weekly),
+            sources=old.sources if sources is None else sources,
+        )
+    store.save_subscriber(subscriber, origin=stored.origin, when=now)
+    return Subscribed(subscriber, new=False, changes=_changes(old, subscriber))
+
+
+def _changes(old: Subscriber, new: Subscriber) -> tuple[tuple[str, str, str], ...]:
+    def shown(subscriber: Subscriber) -> dict[str, str]:
+        return {
+            "status": subscriber.status,
+            "name": subscriber.name or "(none)",
+            "time zone": subscriber.timezone,
+            "send time": subscriber.send_at.strftime("%H:%M"),
+            "frequency": subscriber.frequency,
+            "sources": ", ".join(subscriber.sources) or "(all)",
+        }
+
+    before, after = shown(old), shown(new)
+    return tuple(
+        (what, before[what], after[what]) for what in before if before[what] != after[what]
+    )
 
 
 def checked_subscriber(
