@@ -71,6 +71,9 @@ class RunReport:
     previews: list[tuple[Subscriber, int, str]] = field(default_factory=list)  # dry run
     nothing_new: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (address, period)
+    periods: list[str] = field(
+        default_factory=list
+    )  # addresses whose current period this run decided
     delivery_failures: list[Failure] = field(default_factory=list)  # digests not queued
 
     @property
@@ -328,8 +331,10 @@ def _queue(
         return
     if prepared is None:
         report.nothing_new.append(subscriber.email)
-        if period is not None and not dry_run:
-            store.decide_period(subscriber.email, period, status="empty", when=now)
+        if period is None or dry_run:
+            return
+        if store.decide_period(subscriber.email, period, status="empty", when=now):
+            report.periods.append(subscriber.email)
         return
     if dry_run:
         count = len(prepared.article_ids)
@@ -351,6 +356,8 @@ def _queue(
         log.info("digest for %s for %s was already queued elsewhere", subscriber.email, period)
         return
     report.queued += 1
+    if period is not None:
+        report.periods.append(subscriber.email)
     if sender is not None:
         sender.add(digest_id)
 

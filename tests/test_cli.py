@@ -76,6 +76,9 @@ def test_run_demo_delivers_over_smtp(tmp_path: Path, smtp_server: SmtpServer) ->
     result = CliRunner().invoke(cli, ["run", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert "8 new articles" in result.output
+    assert "This counts as today's digest (this week's, for weekly ones) for 1 subscriber" in (
+        result.output
+    )
     (message,) = smtp_server.handler.messages
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(preferencelist=("plain",)).get_content()

@@ -56,7 +56,8 @@ def test_a_weekly_period_is_the_iso_week_due_on_the_chosen_day() -> None:
 
 def test_next_slot_is_today_until_the_digest_is_done() -> None:
     early = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
-    assert next_slot(BERLIN, early, done=True).period == "2026-11-26"  # 07:00 still ahead
+    assert next_slot(BERLIN, early, done=False).period == "2026-11-26"  # 07:00 still ahead
+    assert next_slot(BERLIN, early, done=True).period == "2026-11-27"  # a one-off run sent it
     late = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
     assert next_slot(BERLIN, late, done=True).period == "2026-11-27"
     assert next_slot(BERLIN, late, done=False).period == "2026-11-26"

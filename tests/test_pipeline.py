@@ -14,6 +14,7 @@ from digest import config as config_module
 from digest.errors import ConfigError
 from digest.models import Source, SourceKind, Subscriber
 from digest.pipeline import run_once
+from digest.schedule import upcoming
 from digest.store import Store
 from digest.tokens import Holder, read_token
 
@@ -219,3 +220,26 @@ def test_a_public_url_without_its_key_is_a_config_error_before_collecting(
         run_once(config, store, now=NOW)
     with Store(config.database) as store:
         assert store.article_count() == 0
+
+
+def test_a_one_off_run_counts_as_the_days_digest_and_the_schedule_says_so(
+    demo: config_module.Config,
+) -> None:
+    """Run at 05:00, before the reader's 07:00: today is decided, the next send is tomorrow."""
+    early = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
+    with Store(demo.database) as store:
+        ((_, before),) = upcoming(demo, store, now=early)
+        report = run_once(demo, store, now=early)
+        ((_, after),) = upcoming(demo, store, now=early)
+    assert before.due == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+    assert report.periods == ["reader@example.org"]
+    assert after.due == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+
+
+def test_a_one_off_run_for_other_addresses_decides_no_period(demo: config_module.Config) -> None:
+    early = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
+    with Store(demo.database) as store:
+        report = run_once(demo, store, now=early, recipients=(Subscriber("x@example.org"),))
+        ((_, after),) = upcoming(demo, store, now=early)
+    assert report.periods == []
+    assert after.due == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)

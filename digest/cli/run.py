@@ -154,6 +154,12 @@ def _print_report(report: RunReport) -> None:
         )
     for email in report.nothing_new:
         click.echo(f"No new articles for {email}; nothing sent.")
+    if report.periods:
+        click.echo(
+            f"This counts as today's digest (this week's, for weekly ones) for "
+            f"{plural(len(report.periods), 'subscriber')}: `digest serve` sends them the next "
+            "one in their next period."
+        )
     for failure in report.delivery_failures:
         click.echo(f"Error: digest for {failure.what} not delivered: {failure.reason}", err=True)
     if report.queued and not report.sending.sent and not report.sending.problem:

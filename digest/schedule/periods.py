@@ -44,10 +44,11 @@ def slot_for_day(subscriber: Subscriber, day: date) -> Slot:
 
 
 def next_slot(subscriber: Subscriber, now: datetime, *, done: bool = False) -> Slot:
-    """The next slot whose digest is still to come: the current one when it is not due yet
-    (or due and not `done`), else the one after."""
+    """The next slot whose digest is still to come: the current one while its digest is not
+    `done` (decided: sent by the service or a one-off run, found empty, or given up), else the
+    one after."""
     slot = current_slot(subscriber, now)
-    if slot.due > now or not done:
+    if not done:
         return slot
     day = now.astimezone(ZoneInfo(subscriber.timezone)).date()
     step = timedelta(days=1 if subscriber.weekly_on is None else 7)
