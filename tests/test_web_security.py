@@ -13,15 +13,17 @@ import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
+from digest import config as config_module
 from digest.config import Config
 from digest.models import Subscriber
 from digest.store import Store
 from digest.tokens import Holder, make_token
-from digest.web import WebServer
+from digest.web import WebServer, links_stay_on_this_machine
 
 from .conftest import DEMO_CONFIG, free_port
 from .test_web import KEY, Site, csrf_token, sign_up, status
@@ -226,3 +228,41 @@ def test_errors_get_the_sites_own_page(
     assert answer.status_code == code
     assert f"<h1>{heading}</h1>" in answer.text
     assert "Werkzeug" not in answer.text and "<title>4" not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("public_url", "warned"),
+    [
+        ("http://127.0.0.1:8080", True),
+        ("http://localhost:8080", True),
+        ("http://[::1]:8080", True),
+        ("https://digest.example.org", False),
+    ],
+)
+def test_links_to_this_machine_are_warned_about(public_url: str, warned: bool) -> None:
+    demo = config_module.load(DEMO_CONFIG)
+    config = replace(demo, web=replace(demo.web, public_url=public_url))
+    assert links_stay_on_this_machine(config) is warned
+
+
+def test_digest_web_warns_when_mailed_links_point_to_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGEST_SECRET_KEY", KEY)
+    port = free_port()
+    config = tmp_path / "web.toml"
+    config.write_text(
+        f'data_dir = "{tmp_path / "data"}"\n\n[web]\nport = {port}\n'
+        f'public_url = "http://127.0.0.1:{port}"\n',
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "digest", "web", "--config", str(config)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = read_until(process, "subscriber pages on")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+        assert process.stderr is not None
+        process.stderr.close()
+    assert "links in mails will not open for readers anywhere else" in lines

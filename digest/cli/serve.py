@@ -15,6 +15,7 @@ from types import FrameType
 import click
 
 from digest.cli._app import cli, config_option, load_config
+from digest.config import Config
 
 # syslog priorities, which journald reads from a "<N>" prefix on each line
 _PRIORITY = {
@@ -58,6 +59,7 @@ def serve(config_path: Path | None, clock_start: datetime | None, with_web: bool
         from digest.web import WebServer
 
         pages = WebServer(config)
+        _warn_if_links_stay_here(config, local=False)
         threading.Thread(target=pages.run, name="digest-web", daemon=True).start()
         logging.getLogger("digest.serve").info("subscriber pages on %s", pages.url)
     try:
@@ -88,6 +90,7 @@ def web(config_path: Path | None, host: str | None, port: int | None, local: boo
 
     _log_for_service()
     pages = WebServer(config, host=host, port=port, local=local)
+    _warn_if_links_stay_here(config, local=local)
     if local:
         logging.getLogger("digest.serve").warning(
             "local testing: the pages listen on 127.0.0.1 only and their links point there; "
@@ -102,6 +105,17 @@ def web(config_path: Path | None, host: str | None, port: int | None, local: boo
     threading.Thread(target=close_when_stopped, daemon=True).start()
     logging.getLogger("digest.serve").info("subscriber pages on %s", pages.url)
     pages.run()
+
+
+def _warn_if_links_stay_here(config: Config, *, local: bool) -> None:
+    from digest.web import links_stay_on_this_machine
+
+    if not local and links_stay_on_this_machine(config):
+        logging.getLogger("digest.serve").warning(
+            "[web] public_url is %s, an address on this machine: links in mails will not open "
+            "for readers anywhere else; set it to the pages' public address",
+            config.web.public_url,
+        )
 
 
 def _stop_on_signals() -> threading.Event:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -149,6 +150,18 @@ def _security_headers(response: Response) -> Response:
 
 
 LOCAL_HOST = "127.0.0.1"
+
+
+def links_stay_on_this_machine(config: Config) -> bool:
+    """Whether ``[web] public_url`` names this machine (localhost, a loopback address), so
+    that links mailed to readers elsewhere would not open."""
+    host = (urlsplit(config.web.public_url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class WebServer:
