@@ -218,3 +218,28 @@ def test_build_digest_keeps_web_addresses_only(tmp_path: Path) -> None:
     digest = build_digest(config, READER, [note, page], now=WHEN)
     assert [item.article.url for item in digest.items] == ["", "https://example.org/bridge"]
     assert digest.items[0].article.published == WHEN.replace(day=25, hour=9, minute=30)
+
+
+def test_the_readmes_template_context_table_names_everything_templates_receive() -> None:
+    """Each field and property of the records a template sees has a row, and no row names
+    something that does not exist."""
+    import dataclasses
+    import inspect
+
+    from digest.models import Article, Digest, Subscriber, Summary
+
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Template context", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([\w.]+)` \|", table, re.MULTILINE))
+    received = set()
+    for prefix, record in (
+        ("digest", Digest), ("digest.subscriber", Subscriber), ("item", Summary),
+        ("item.article", Article),
+    ):  # fmt: skip
+        names = [field.name for field in dataclasses.fields(record)]
+        names += [name for name, value in inspect.getmembers(record) if isinstance(value, property)]
+        received |= {f"{prefix}.{name}" for name in names}
+    received -= {"digest.subscriber", "item.article"}  # records, whose fields have rows
+    assert documented == received
