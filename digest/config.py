@@ -128,6 +128,7 @@ class DeliverySettings:
     max_retry_minutes: float = 240.0  # ...up to this
     give_up_hours: float = 72.0  # a digest still not sent this long after queueing fails
     keep_sent_days: float = 30.0  # then a sent digest's message is dropped (its record stays)
+    allow_test_addresses: bool = False  # subscribers at localhost or .test, for local setups
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +235,11 @@ def parse(
     raw: Mapping[str, Any], *, base: Path, name: str = "<config>", path: Path | None = None
 ) -> Config:
     """Validate an already-parsed TOML document; `base` resolves relative paths."""
-    checker = _ConfigChecker(name, base)
+    delivery_table = raw.get("delivery") if isinstance(raw, Mapping) else None
+    test_addresses = isinstance(delivery_table, Mapping) and (
+        delivery_table.get("allow_test_addresses") is True
+    )
+    checker = _ConfigChecker(name, base, test_addresses=test_addresses)
     top = checker.table(raw, "", _TOP_KEYS)
 
     digest = checker.section(top, "digest", DigestSettings, _DIGEST_RULES)
@@ -334,6 +339,7 @@ _DELIVERY_RULES: dict[str, Rule] = {
     "max_retry_minutes": positive(float, "a number of minutes", 30 * 24 * 60),
     "give_up_hours": positive(float, "a number of hours", 365 * 24),
     "keep_sent_days": positive(float, "a number of days", 100 * 365),
+    "allow_test_addresses": of_type(bool, "true or false"),
 }
 _SMTP_RULES: dict[str, Rule] = {
     "host": _TEXT,

@@ -170,23 +170,41 @@ def address(value: Any, _: Checker) -> Any:
     return value
 
 
-def mailbox(value: Any, _: Checker) -> Any:
+def mailbox(value: Any, checker: Checker) -> Any:
     """A subscriber's address, checked (without DNS) and normalised to lower case."""
     if not isinstance(value, str):
         return Invalid(f"must be an email address, not {describe(value)}")
     try:
-        return normalise_email(value)
+        return normalise_email(value, test_addresses=checker.test_addresses)
     except ValueError as exc:
         return Invalid(str(exc))
 
 
-def normalise_email(value: str) -> str:
+# Domains that no mail leaves the machine for (RFC 2606, RFC 6761): for local setups only.
+_TEST_DOMAINS = ("localhost", ".localhost", ".test", ".example", ".invalid", ".local")
+
+
+def normalise_email(value: str, *, test_addresses: bool = False) -> str:
     """`value` as one canonical address (IDNA domain, lower case); raises `ValueError` with a
-    readable reason when it is not a valid address."""
+    readable reason when it is not a valid address. With `test_addresses`, an address at
+    localhost or a test domain (``.test``, ``.localhost``, ``.example``, ``.invalid``,
+    ``.local``) is accepted too."""
     try:
         checked = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValueError(f"{value!r} is not a valid email address: {exc}") from None
+        local, _, domain = value.strip().rpartition("@")
+        domain = domain.lower().rstrip(".")
+        if local and test_addresses and (domain == "localhost" or domain.endswith(_TEST_DOMAINS)):
+            try:  # the part before the @ must still be a valid one
+                checked = validate_email(f"{local}@example.org", check_deliverability=False)
+            except EmailNotValidError:
+                pass
+            else:
+                return f"{checked.local_part.lower()}@{domain}"
+        hint = ""
+        if domain == "localhost" or domain.endswith(_TEST_DOMAINS):
+            hint = " (for a local setup, set [delivery] allow_test_addresses = true)"
+        raise ValueError(f"{value!r} is not a valid email address: {exc}{hint}") from None
     return str(checked.normalized).lower()
 
 
@@ -221,9 +239,10 @@ def names(value: Any, _: Checker | None = None) -> Any:
 class Checker:
     """Collects problems while a configuration is validated."""
 
-    def __init__(self, name: str, base: Path) -> None:
+    def __init__(self, name: str, base: Path, *, test_addresses: bool = False) -> None:
         self.name = name
         self.base = base
+        self.test_addresses = test_addresses  # [delivery] allow_test_addresses
         self.problems: list[str] = []
 
     def problem(self, key: str, text: str) -> None:

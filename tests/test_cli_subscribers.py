@@ -121,3 +121,18 @@ def test_subscribe_again_keeps_a_web_subscribers_origin(tmp_path: Path) -> None:
         "Asia/Tokyo",
         "Dan",
     )
+
+
+def test_subscribe_a_test_address_only_where_the_configuration_allows_it(tmp_path: Path) -> None:
+    code, _, err = invoke("subscribe", "me@localhost")
+    assert code == 2 and "allow_test_addresses = true" in err
+    local = tmp_path / "local.toml"
+    local.write_text(
+        DEMO_CONFIG.read_text(encoding="utf-8").replace(
+            "[delivery]", "[delivery]\nallow_test_addresses = true", 1
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["subscribe", "-c", str(local), "me@localhost"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Subscribed me@localhost:")

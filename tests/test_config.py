@@ -227,3 +227,18 @@ def test_fixed_offset_zones_are_refused_with_a_place_to_use(
 @pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "America/New_York", "Asia/Kolkata"])
 def test_zones_of_places_and_utc_are_accepted(tmp_path: Path, zone: str) -> None:
     assert config.load(write(tmp_path, f"[digest]\ntimezone = '{zone}'\n")).digest.timezone == zone
+
+
+@pytest.mark.parametrize("address", ["me@localhost", "ann@example.test", "bob@mail.localhost"])
+def test_test_addresses_need_allow_test_addresses(tmp_path: Path, address: str) -> None:
+    subscriber = f"[[subscribers]]\nemail = '{address}'\n"
+    with pytest.raises(ConfigError, match="allow_test_addresses = true"):
+        config.load(write(tmp_path, subscriber))
+    allowed = config.load(write(tmp_path, f"[delivery]\nallow_test_addresses = true\n{subscriber}"))
+    assert allowed.subscribers[0].email == address
+
+
+def test_allow_test_addresses_still_refuses_a_bad_local_part(tmp_path: Path) -> None:
+    text = "[delivery]\nallow_test_addresses = true\n[[subscribers]]\nemail = 'a b@localhost'\n"
+    with pytest.raises(ConfigError, match="is not a valid email address"):
+        config.load(write(tmp_path, text))

@@ -167,7 +167,7 @@ def checked_subscriber(
     problem (the names of the options: --tz, --at, --weekly, --sources)."""
     problems: list[str] = []
     try:
-        address = normalise_email(email)
+        address = normalise_email(email, test_addresses=config.delivery.allow_test_addresses)
     except ValueError as exc:
         problems.append(str(exc))
         address = ""
@@ -282,7 +282,8 @@ def known_sources(config: Config, store: Store) -> set[str]:
 
 
 def _address(email: str) -> str:
+    """The canonical form of an address to look up (test domains too: a lookup adds no one)."""
     try:
-        return normalise_email(email)
+        return normalise_email(email, test_addresses=True)
     except ValueError as exc:
         raise SubscriptionError(str(exc)) from None
