@@ -14,8 +14,12 @@ as multisets of 4-token shingles; precision is averaged over pages with non-empt
 recall over all pages, and F1 is the harmonic mean of the two averages. The median
 wall-clock time per page is printed beside it, and a last line says whether the project
 meets its target: an F1 at least that of the best alternative, in no more median time.
+Under the table, for the project against each alternative, the paired bootstrap 95%
+interval of the F1 difference (pages resampled with replacement, the same pages for
+both): a difference whose interval holds zero is not a difference.
 ``--rules`` instead scores the project with each clean-up pass and furniture rule
-switched off in turn, and counts what each removes that the ground truth keeps.
+switched off in turn, counts what each removes that the ground truth keeps, and gives
+the paired bootstrap interval of the F1 each one adds.
 
 The project's extractor (``digest.extract.extract_article``) is always scored. The
 alternatives are optional: one whose package is not installed is skipped with a note.
@@ -29,6 +33,7 @@ import gzip
 import importlib
 import json
 import logging
+import random
 import re
 import statistics
 import sys
@@ -47,6 +52,8 @@ Extractor = Callable[[str, str], str]
 _TOKEN = re.compile(r"\w+")
 _SHINGLE = 4
 PROJECT = "digest (project)"
+BOOTSTRAP_SAMPLES = 2000
+Match = tuple[float, float, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +73,7 @@ class Score:
     median_ms: float
     empty: int
     failed: int
+    matches: tuple[Match, ...] = ()
 
 
 def load_pages(folder: Path) -> list[Page]:
@@ -106,14 +114,39 @@ def _ratio(hit: float, miss: float, other_miss: float) -> float:
     return hit / (hit + miss)
 
 
-def summarise(matches: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+def summarise(matches: list[Match]) -> tuple[float, float, float]:
     """(F1, precision, recall) over pages, as the benchmark's evaluate.py computes them."""
     precisions = [_ratio(tp, fp, fn) for tp, fp, fn in matches if tp + fp > 0]
     recalls = [_ratio(tp, fn, fp) for tp, fp, fn in matches if tp + fn > 0]
-    precision = statistics.mean(precisions) if precisions else 0.0
-    recall = statistics.mean(recalls) if recalls else 0.0
+    precision = sum(precisions) / len(precisions) if precisions else 0.0
+    recall = sum(recalls) / len(recalls) if recalls else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return f1, precision, recall
+
+
+def paired_interval(
+    ours: list[Match], theirs: list[Match], samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
+) -> tuple[float, float, float]:
+    """The F1 difference (ours minus theirs) and its paired bootstrap 95% interval.
+
+    Both lists hold the same pages in the same order; each resample draws pages with
+    replacement and scores both extractors on the same draw, so that what the pages have
+    in common (an easy page, a hard one) cancels out.
+    """
+    if len(ours) != len(theirs) or not ours:
+        raise ValueError("paired_interval needs two equally long, non-empty lists of pages")
+    pick = random.Random(seed)
+    count = len(ours)
+    differences = []
+    for _ in range(samples):
+        draw = [pick.randrange(count) for _ in range(count)]
+        a = summarise([ours[i] for i in draw])[0]
+        b = summarise([theirs[i] for i in draw])[0]
+        differences.append(a - b)
+    differences.sort()
+    low = differences[int(0.025 * samples)]
+    high = differences[min(samples - 1, int(0.975 * samples))]
+    return summarise(ours)[0] - summarise(theirs)[0], low, high
 
 
 def _run(extractor: Extractor, page: Page) -> tuple[str, bool]:
@@ -154,7 +187,18 @@ def score_all(extractors: dict[str, Extractor], pages: list[Page], repeat: int =
     for name in extractors:
         f1, precision, recall = summarise(matches[name])
         median = statistics.median(times[name])
-        scores.append(Score(name, f1, precision, recall, median, empty[name], failed[name]))
+        scores.append(
+            Score(
+                name,
+                f1,
+                precision,
+                recall,
+                median,
+                empty[name],
+                failed[name],
+                tuple(matches[name]),
+            )
+        )
     return scores
 
 
@@ -302,6 +346,12 @@ def print_scores(scores: list[Score]) -> None:
             f"project F1 {project.f1:.4f}, median {project.median_ms:.1f} ms: "
             f"{'met' if met else 'NOT met'}"
         )
+    if project and others and project.matches:
+        print(f"F1 difference, project minus each, paired bootstrap 95% ({BOOTSTRAP_SAMPLES}):")
+        for other in others:
+            difference, low, high = paired_interval(list(project.matches), list(other.matches))
+            verdict = "above" if low > 0 else "below" if high < 0 else "straddles zero"
+            print(f"  vs {other.name:<34} {difference:+.4f}  [{low:+.4f}, {high:+.4f}]  {verdict}")
 
 
 def rule_table(pages: list[Page]) -> None:
@@ -320,10 +370,11 @@ def rule_table(pages: list[Page]) -> None:
         return [_run(project, page)[0] for page in pages]
 
     baseline = texts()
-    full = summarise([match(page.truth, text) for page, text in zip(pages, baseline, strict=True)])
+    on_matches = [match(page.truth, text) for page, text in zip(pages, baseline, strict=True)]
+    full = summarise(on_matches)
     print(f"all rules on: F1 {full[0]:.4f}  P {full[1]:.4f}  R {full[2]:.4f}")
     header = ("F1 off", "P off", "R off", "gain", "removes", "in truth")
-    print(f"{'rule':<20}" + "".join(f"{column:>9}" for column in header))
+    print(f"{'rule':<20}" + "".join(f"{column:>9}" for column in header) + "  gain 95% interval")
     tables: list[dict[str, Any]] = [cleanup.PASSES, furniture.RULES]
     for table in tables:
         for name in list(table):
@@ -342,12 +393,15 @@ def rule_table(pages: list[Page]) -> None:
                 gone = Counter(off.split("\n\n")) - Counter(on.split("\n\n"))
                 removed += gone.total()
                 in_truth += sum(n for p, n in gone.items() if _in_truth(p, page.truth))
-            f1, precision, recall = summarise(
-                [match(page.truth, text) for page, text in zip(pages, without, strict=True)]
-            )
+            off_matches = [
+                match(page.truth, text) for page, text in zip(pages, without, strict=True)
+            ]
+            f1, precision, recall = summarise(off_matches)
+            _, low, high = paired_interval(on_matches, off_matches)
+            verdict = "earns its place" if low > 0 else "hurts" if high < 0 else "straddles zero"
             print(
                 f"{name:<20}{f1:9.4f}{precision:9.4f}{recall:9.4f}{full[0] - f1:+9.4f}"
-                f"{removed:9d}{in_truth:9d}",
+                f"{removed:9d}{in_truth:9d}  [{low:+.4f}, {high:+.4f}] {verdict}",
                 flush=True,
             )
 
