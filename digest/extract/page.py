@@ -32,7 +32,7 @@ from lxml import etree
 from trafilatura import metadata as page_metadata
 
 from digest.errors import ExtractError
-from digest.extract import candidates, limits
+from digest.extract import candidates, images, limits
 from digest.extract.candidates import Signals
 from digest.extract.cleanup import clean_text, text_key
 from digest.extract.limits import MAX_METADATA_CHARS
@@ -116,7 +116,7 @@ def extract_article(html: str, url: str | None = None) -> Article:
             text="",
             published=_published(head) or _page_date(tree, url),
             language=_declared_language(tree, head),
-            image=_lead_image(tree, head, url),
+            image=images.lead_image_of(tree, head, url),
         )
         etree.strip_elements(tree, *_NEVER_TEXT, with_tail=False)
         for script in tree.xpath(_SCRIPTS):
@@ -248,8 +248,8 @@ def _head_metadata(tree: Any) -> dict[str, str]:
                 value = item.get(key)
                 if isinstance(value, str) and value.strip():
                     found.setdefault(f"ld:{key.lower()}", value.strip())
-            image = _json_ld_image(item.get("image"))
-            if image and _ARTICLE_TYPE.search(str(item.get("@type", ""))):
+            image = images.json_ld_image(item.get("image"))
+            if image and images.ARTICLE_TYPE.search(str(item.get("@type", ""))):
                 found.setdefault("ld:image", image)
     for heading in tree.iter("h1"):
         found["h1"] = " ".join(heading.text_content()[:MAX_METADATA_CHARS].split())
@@ -267,15 +267,6 @@ def _json_ld_items(data: object) -> Iterator[dict[str, Any]]:
     elif isinstance(data, dict):
         yield data
         yield from _json_ld_items(data.get("@graph"))
-
-
-def _json_ld_image(value: object) -> str | None:
-    """The first address in a JSON-LD ``image``: a string, an ImageObject or a list."""
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if isinstance(value, dict):
-        value = value.get("url") or value.get("contentUrl")
-    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _metadata(tree: Any) -> Any:
@@ -378,26 +369,6 @@ def _declared_language(tree: Any, head: dict[str, str]) -> str | None:
     return None
 
 
-# --- lead image ------------------------------------------------------------------------
-
-_ARTICLE_TYPE = re.compile(r"Article|Posting|Report|Review|WebPage")
-_IMAGE_META = (
-    *("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"),
-    *("ld:image", "image", "thumbnailurl"),
-)
-_IMAGE_SOURCES = ("src", "data-src", "data-lazy-src", "data-original", "data-url")
-# Where the article's own pictures are: the first of these the page has.
-_CONTENT = ("//article", "//main", "//*[@itemprop='articleBody']", "//*[@role='main']", "//body")
-_NOT_CONTENT = {"nav", "header", "footer", "aside", "form"}
-_SMALL_IMAGE = re.compile(
-    r"logo|icon|avatar|sprite|pixel|spacer|blank|badge|emoji|gravatar|1x1|button|banner|"
-    r"header|holder|loading|transparent|grey_bg|/cta/|/ads?/|adserver|doubleclick|"
-    r"\.(?:svg|gif)(?:$|\?)",
-    re.IGNORECASE,
-)
-_MIN_WIDTH, _MIN_HEIGHT = 300, 150
-
-
 def lead_image(html: str, url: str | None = None) -> str | None:
     """The lead image of a page as an absolute http(s) URL, or None.
 
@@ -406,44 +377,4 @@ def lead_image(html: str, url: str | None = None) -> str | None:
     resolving each against ``url``. Never returns a ``data:`` or ``javascript:`` address.
     """
     tree = _parse(html)[1]
-    return None if tree is None else _lead_image(tree, _head_metadata(tree), url)
-
-
-def _lead_image(tree: Any, head: dict[str, str], url: str | None) -> str | None:
-    candidates = [head.get(key, "") for key in _IMAGE_META]
-    candidates += [
-        link.get("href") or ""
-        for link in tree.iter("link")
-        if "image_src" in (link.get("rel") or "").lower().split()
-    ]
-    for candidate in candidates:
-        image = _absolute(candidate, url)
-        if image:
-            return image
-    container = next((found[0] for path in _CONTENT if (found := tree.xpath(path))), None)
-    for img in container.iter("img") if container is not None else ():
-        if not _is_large(img) or any(a.tag in _NOT_CONTENT for a in img.iterancestors()):
-            continue
-        sources = (_absolute(img.get(attribute) or "", url) for attribute in _IMAGE_SOURCES)
-        image = next((source for source in sources if source), None)
-        if image and not _SMALL_IMAGE.search(image):
-            return image
-    return None
-
-
-def _is_large(img: Any) -> bool:
-    """Not an icon, a logo or a tracking pixel, judging by its size and names."""
-    for attribute, least in (("width", _MIN_WIDTH), ("height", _MIN_HEIGHT)):
-        match = re.match(r"\s*(\d+)\s*(?:px)?\s*$", img.get(attribute) or "")
-        if match and int(match.group(1)) < least:
-            return False
-    names = " ".join(img.get(a) or "" for a in ("class", "id", "alt"))
-    return not _SMALL_IMAGE.search(names)
-
-
-def _absolute(address: str, url: str | None) -> str | None:
-    address = address.strip()
-    if address.startswith("//") and not url:
-        address = "https:" + address  # scheme-relative, nothing to resolve against
-    absolute = urljoin(url or "", address) if address else ""
-    return absolute if absolute.startswith(("http://", "https://")) else None
+    return None if tree is None else images.lead_image_of(tree, _head_metadata(tree), url)
