@@ -156,8 +156,9 @@ def clean_text(text: str) -> str:
     agency credits ("(Reporting by ...)", "AP contributed to this report", also at the end
     of a paragraph), media placeholders ("Image caption", "Scroll down for video"), author
     contact lines, time stamps, menus (a separator-joined line, or a run of three or more
-    short entries that opens or closes the text), and a paragraph repeated verbatim or
-    nearly so (the later copy, or the shorter teaser of a longer paragraph). Paragraphs
+    short entries that opens or closes the text), and a repeat of the lead, or a teaser or
+    pull quote of a longer paragraph (`digest.extract.repeats`; lines that recur by design
+    stay). Paragraphs
     that read as the article's own sentences are kept; `digest.extract.furniture` has the rules.
     Idempotent. Returns paragraphs separated by one blank line, or "".
     """
