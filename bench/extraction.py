@@ -399,6 +399,9 @@ def rule_table(pages: list[Page]) -> None:
             f1, precision, recall = summarise(off_matches)
             _, low, high = paired_interval(on_matches, off_matches)
             verdict = "earns its place" if low > 0 else "hurts" if high < 0 else "straddles zero"
+            standing = {**cleanup.PASS_STANDING, **furniture.STANDING}.get(name, "")
+            if low <= 0 and standing.startswith("policy"):
+                verdict += ", kept as policy"
             print(
                 f"{name:<20}{f1:9.4f}{precision:9.4f}{recall:9.4f}{full[0] - f1:+9.4f}"
                 f"{removed:9d}{in_truth:9d}  [{low:+.4f}, {high:+.4f}] {verdict}",

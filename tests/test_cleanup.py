@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from digest.extract import furniture, repeats
 from digest.extract.cleanup import (
+    PASS_STANDING,
     PASSES,
     clean_text,
     html_to_text,
@@ -246,6 +247,15 @@ CASE_IDS = [case[0] for case in RULE_CASES]
 
 def test_every_furniture_rule_has_cases() -> None:
     assert {case[0] for case in RULE_CASES} == set(furniture.RULES)
+
+
+def test_every_rule_and_pass_says_why_it_keeps_its_place() -> None:
+    """A rule stays when it earned its place on the dev set ("measured") or is the product's
+    policy on what a digest never shows, tested both ways by the cases above."""
+    assert set(furniture.STANDING) == set(furniture.RULES)
+    assert set(PASS_STANDING) == set(PASSES)
+    for standing in [*furniture.STANDING.values(), *PASS_STANDING.values()]:
+        assert standing == "measured" or standing.startswith(("policy: ", "the rules of "))
 
 
 @pytest.mark.parametrize(("rule", "line", "sentence"), RULE_CASES, ids=CASE_IDS)

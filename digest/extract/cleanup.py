@@ -23,6 +23,8 @@ import nh3
 from digest.extract import furniture, repeats
 
 __all__ = [
+    "PASSES",
+    "PASS_STANDING",
     "clean_text",
     "html_to_text",
     "markdown_to_text",
@@ -257,4 +259,13 @@ PASSES: dict[str, Callable[[list[str]], list[str]]] = {
     "furniture": _drop_furniture,
     "edge menu": _drop_edge_menus,
     "repeat": repeats.drop_repeats,
+}
+
+# Why each pass keeps its place, as `digest.extract.furniture.STANDING` says for the rules.
+PASS_STANDING: dict[str, str] = {
+    "trailing credit": "policy: a newsroom credit, as the measured agency-credit rule drops",
+    "related list": "measured",
+    "furniture": "the rules of digest.extract.furniture, each with its own standing",
+    "edge menu": "policy: a run of menu entries opening or closing the text is navigation",
+    "repeat": "policy: a digest shows the lead once; a teaser or pull quote is a copy",
 }
