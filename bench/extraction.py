@@ -4,6 +4,7 @@ Usage::
 
     python bench/extraction.py DIR [--only NAME ...] [--repeat N]
     python bench/extraction.py DIR --rules
+    python bench/extraction.py DIR --fit
 
 where DIR is e.g. ``../shared/data/extraction-dev``.
 
@@ -19,7 +20,8 @@ interval of the F1 difference (pages resampled with replacement, the same pages 
 both): a difference whose interval holds zero is not a difference.
 ``--rules`` instead scores the project with each clean-up pass and furniture rule
 switched off in turn, counts what each removes that the ground truth keeps, and gives
-the paired bootstrap interval of the F1 each one adds.
+the paired bootstrap interval of the F1 each one adds. ``--fit`` fits each parameter of
+extraction by 5-fold cross-validation over the pages and compares it with its default.
 
 The project's extractor (``digest.extract.extract_article``) is always scored. The
 alternatives are optional: one whose package is not installed is skipped with a note.
@@ -151,10 +153,26 @@ def paired_interval(
 
 def _run(extractor: Extractor, page: Page) -> tuple[str, bool]:
     """The extractor's text for a page, and whether it raised (scored as no text)."""
+    text, error = _attempt(extractor, page)
+    return text, error is not None
+
+
+def _attempt(extractor: Extractor, page: Page) -> tuple[str, str | None]:
+    """The extractor's text for a page, and the message of what it raised, if it did."""
     try:
-        return extractor(page.html, page.url) or "", False
-    except Exception:  # every failure of a third-party extractor is scored as no text
-        return "", True
+        return extractor(page.html, page.url) or "", None
+    except Exception as exc:  # every failure of a third-party extractor is scored as no text
+        return "", f"{type(exc).__name__}: {exc}"
+
+
+def explain_empty(pages: list[Page]) -> None:
+    """For each page on which the project gives no text: why, and how long its truth is."""
+    project = _project()
+    for page in pages:
+        text, error = _attempt(project, page)
+        if not _TOKEN.search(text):
+            words = len(page.truth.split())
+            print(f"empty: {page.id[:12]} (truth {words} words): {error or 'no text'}")
 
 
 def score_all(extractors: dict[str, Extractor], pages: list[Page], repeat: int = 1) -> list[Score]:
@@ -409,6 +427,55 @@ def rule_table(pages: list[Page]) -> None:
             )
 
 
+# The parameters of extraction that a page's text depends on, with the values tried; the
+# first value is the default.
+PARAMETERS: dict[str, tuple[str, str, tuple[float, ...]]] = {
+    "least prose words": ("digest.extract.candidates", "_MIN_PROSE_WORDS", (50, 25, 100, 200)),
+    "most link share": ("digest.extract.candidates", "_MAX_LINK_SHARE", (0.5, 0.3, 0.7)),
+    "least agreement": ("digest.extract.candidates", "_MIN_AGREEMENT", (0.5, 0.3, 0.7)),
+    "lead paragraphs": ("digest.extract.repeats", "LEAD_PARAGRAPHS", (3, 1, 5)),
+}
+FOLDS = 5
+
+
+def cross_validate(pages: list[Page]) -> None:
+    """Fit each parameter by cross-validation, and say whether fitting it is worth it.
+
+    Pages are dealt into `FOLDS` folds by their sorted ids. For each fold, the value with
+    the best F1 on the other folds is chosen (the default on a tie) and scored on the
+    fold; the held-out pages of all folds are pooled and compared with the default by the
+    paired bootstrap interval. An interval that holds zero means the default stays.
+    """
+    project = _project()
+    for label, (module_name, attribute, values) in PARAMETERS.items():
+        module = importlib.import_module(module_name)
+        default = getattr(module, attribute)
+        by_value: dict[float, list[Match]] = {}
+        try:
+            for value in values:
+                setattr(module, attribute, type(default)(value))
+                by_value[value] = [match(page.truth, _run(project, page)[0]) for page in pages]
+        finally:
+            setattr(module, attribute, default)
+        fitted: list[Match | None] = [None] * len(pages)
+        chosen = []
+        for fold in range(FOLDS):
+            train = [i for i in range(len(pages)) if i % FOLDS != fold]
+            best = max(values, key=lambda v: summarise([by_value[v][i] for i in train])[0])
+            chosen.append(best)
+            for i in range(fold, len(pages), FOLDS):
+                fitted[i] = by_value[best][i]
+        pooled = [found for found in fitted if found is not None]
+        difference, low, high = paired_interval(pooled, by_value[values[0]])
+        spread = " ".join(f"{v:g}:{summarise(by_value[v])[0]:.4f}" for v in values)
+        print(
+            f"{label:<18} F1 by value (default first) {spread}; chosen by fold "
+            f"{' '.join(f'{v:g}' for v in chosen)}; cross-validated minus default "
+            f"{difference:+.4f} [{low:+.4f}, {high:+.4f}]",
+            flush=True,
+        )
+
+
 def _in_truth(paragraph: str, truth: str) -> bool:
     """Whether the ground truth has this paragraph: as one of its lines, or (four words or
     more, so that "Also:" is not found in any text) inside one."""
@@ -431,6 +498,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rules", action="store_true", help="measure each clean-up rule instead (project only)"
     )
+    parser.add_argument(
+        "--fit", action="store_true", help="fit each parameter by cross-validation instead"
+    )
     args = parser.parse_args(argv)
     if not (args.folder / "ground-truth.json").is_file():
         parser.error(f"{args.folder} has no ground-truth.json; pass the benchmark folder.")
@@ -443,13 +513,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.rules:
         rule_table(pages)
         return 0
+    if args.fit:
+        cross_validate(pages)
+        return 0
     found, notes = extractors()
     chosen = {
         name: extractor
         for name, extractor in found.items()
         if not args.only or any(part.lower() in name.lower() for part in args.only)
     }
-    print_scores(score_all(chosen, pages, max(1, args.repeat)))
+    scores = score_all(chosen, pages, max(1, args.repeat))
+    print_scores(scores)
+    if any(score.name == PROJECT and score.empty for score in scores):
+        explain_empty(pages)
     for note in notes:
         print(f"note: {note}")
     return 0
