@@ -101,13 +101,13 @@ def extract_article(html: str, url: str | None = None) -> Article:
     limits.bound_metadata(tree)
     limits.unwrap_if_huge(tree)
     head = _head_metadata(tree)
-    # What the page says of itself, read before anything is stripped: its links (menus and
-    # related stories are link text) and its JSON-LD copy of the article.
-    signals = Signals.of(
-        (a.text_content() for a in tree.iter("a")),
-        (head[key] for key in _DESCRIPTIONS if key in head),
-    )
     try:
+        # What the page says of itself, read before anything is stripped: its links (menus
+        # and related stories are link text) and its JSON-LD copy of the article.
+        signals = Signals.of(
+            (a.text_content() for a in tree.iter("a")),
+            (head[key] for key in _DESCRIPTIONS if key in head),
+        )
         info = _metadata(tree)
         # Everything that reads the <head>, scripts or images comes before the strip.
         found = Article(
