@@ -91,6 +91,15 @@ def load_pages(folder: Path) -> list[Page]:
     return pages
 
 
+_FINAL_STOP = re.compile(r"[.!?\u3002](\s*</(?:p|li|td|div)>)", re.IGNORECASE)
+
+
+def without_final_stops(page: Page) -> Page:
+    """The page with the stop that ends each paragraph, list item and table cell removed:
+    how table layouts, lists and some languages look to an extractor (the truth is kept)."""
+    return Page(page.id, page.url, _FINAL_STOP.sub(r"\1", page.html), page.truth)
+
+
 def shingles(text: str) -> Counter[tuple[str, ...]]:
     """The multiset of 4-token shingles (a shorter text is one shorter shingle)."""
     tokens = _TOKEN.findall(text)
@@ -230,8 +239,12 @@ def _optional(module: str) -> ModuleType | None:
         return None
 
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+"""The checkout whose ``digest`` is scored; ``--root`` scores another (an earlier commit)."""
+
+
 def _project() -> Extractor:
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(PROJECT_ROOT)
     if root not in sys.path:
         sys.path.insert(0, root)
     from digest.extract.page import extract_article
@@ -501,6 +514,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fit", action="store_true", help="fit each parameter by cross-validation instead"
     )
+    parser.add_argument(
+        "--root", type=Path, metavar="CHECKOUT", help="score the digest of another checkout"
+    )
+    parser.add_argument(
+        "--no-final-stops",
+        action="store_true",
+        help="first remove the stop that ends each paragraph, list item and table cell",
+    )
     args = parser.parse_args(argv)
     if not (args.folder / "ground-truth.json").is_file():
         parser.error(f"{args.folder} has no ground-truth.json; pass the benchmark folder.")
@@ -508,8 +529,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.disable(logging.CRITICAL)
     warnings.simplefilter("ignore")
 
+    global PROJECT_ROOT  # set once, before anything is imported from it
+    PROJECT_ROOT = (args.root or PROJECT_ROOT).resolve()
     pages = load_pages(args.folder)
     print(f"{len(pages)} pages in {args.folder}")
+    if args.no_final_stops:
+        pages = [without_final_stops(page) for page in pages]
+        print("with the stop that ends each paragraph, list item and table cell removed")
     if args.rules:
         rule_table(pages)
         return 0
