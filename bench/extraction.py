@@ -4,6 +4,7 @@ Usage::
 
     python bench/extraction.py DIR [--only NAME ...] [--repeat N]
     python bench/extraction.py DIR --rules
+    python bench/extraction.py DIR --fit
 
 where DIR is e.g. ``../shared/data/extraction-dev``.
 
@@ -14,8 +15,13 @@ as multisets of 4-token shingles; precision is averaged over pages with non-empt
 recall over all pages, and F1 is the harmonic mean of the two averages. The median
 wall-clock time per page is printed beside it, and a last line says whether the project
 meets its target: an F1 at least that of the best alternative, in no more median time.
+Under the table, for the project against each alternative, the paired bootstrap 95%
+interval of the F1 difference (pages resampled with replacement, the same pages for
+both): a difference whose interval holds zero is not a difference.
 ``--rules`` instead scores the project with each clean-up pass and furniture rule
-switched off in turn, and counts what each removes that the ground truth keeps.
+switched off in turn, counts what each removes that the ground truth keeps, and gives
+the paired bootstrap interval of the F1 each one adds. ``--fit`` fits each parameter of
+extraction by 5-fold cross-validation over the pages and compares it with its default.
 
 The project's extractor (``digest.extract.extract_article``) is always scored. The
 alternatives are optional: one whose package is not installed is skipped with a note.
@@ -29,6 +35,7 @@ import gzip
 import importlib
 import json
 import logging
+import random
 import re
 import statistics
 import sys
@@ -47,6 +54,8 @@ Extractor = Callable[[str, str], str]
 _TOKEN = re.compile(r"\w+")
 _SHINGLE = 4
 PROJECT = "digest (project)"
+BOOTSTRAP_SAMPLES = 2000
+Match = tuple[float, float, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,7 @@ class Score:
     median_ms: float
     empty: int
     failed: int
+    matches: tuple[Match, ...] = ()
 
 
 def load_pages(folder: Path) -> list[Page]:
@@ -79,6 +89,15 @@ def load_pages(folder: Path) -> list[Page]:
             Page(page_id, entry.get("url", ""), raw.decode("utf-8"), entry.get("articleBody", ""))
         )
     return pages
+
+
+_FINAL_STOP = re.compile(r"[.!?\u3002](\s*</(?:p|li|td|div)>)", re.IGNORECASE)
+
+
+def without_final_stops(page: Page) -> Page:
+    """The page with the stop that ends each paragraph, list item and table cell removed:
+    how table layouts, lists and some languages look to an extractor (the truth is kept)."""
+    return Page(page.id, page.url, _FINAL_STOP.sub(r"\1", page.html), page.truth)
 
 
 def shingles(text: str) -> Counter[tuple[str, ...]]:
@@ -106,22 +125,63 @@ def _ratio(hit: float, miss: float, other_miss: float) -> float:
     return hit / (hit + miss)
 
 
-def summarise(matches: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+def summarise(matches: list[Match]) -> tuple[float, float, float]:
     """(F1, precision, recall) over pages, as the benchmark's evaluate.py computes them."""
     precisions = [_ratio(tp, fp, fn) for tp, fp, fn in matches if tp + fp > 0]
     recalls = [_ratio(tp, fn, fp) for tp, fp, fn in matches if tp + fn > 0]
-    precision = statistics.mean(precisions) if precisions else 0.0
-    recall = statistics.mean(recalls) if recalls else 0.0
+    precision = sum(precisions) / len(precisions) if precisions else 0.0
+    recall = sum(recalls) / len(recalls) if recalls else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return f1, precision, recall
 
 
+def paired_interval(
+    ours: list[Match], theirs: list[Match], samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
+) -> tuple[float, float, float]:
+    """The F1 difference (ours minus theirs) and its paired bootstrap 95% interval.
+
+    Both lists hold the same pages in the same order; each resample draws pages with
+    replacement and scores both extractors on the same draw, so that what the pages have
+    in common (an easy page, a hard one) cancels out.
+    """
+    if len(ours) != len(theirs) or not ours:
+        raise ValueError("paired_interval needs two equally long, non-empty lists of pages")
+    pick = random.Random(seed)
+    count = len(ours)
+    differences = []
+    for _ in range(samples):
+        draw = [pick.randrange(count) for _ in range(count)]
+        a = summarise([ours[i] for i in draw])[0]
+        b = summarise([theirs[i] for i in draw])[0]
+        differences.append(a - b)
+    differences.sort()
+    low = differences[int(0.025 * samples)]
+    high = differences[min(samples - 1, int(0.975 * samples))]
+    return summarise(ours)[0] - summarise(theirs)[0], low, high
+
+
 def _run(extractor: Extractor, page: Page) -> tuple[str, bool]:
     """The extractor's text for a page, and whether it raised (scored as no text)."""
+    text, error = _attempt(extractor, page)
+    return text, error is not None
+
+
+def _attempt(extractor: Extractor, page: Page) -> tuple[str, str | None]:
+    """The extractor's text for a page, and the message of what it raised, if it did."""
     try:
-        return extractor(page.html, page.url) or "", False
-    except Exception:  # every failure of a third-party extractor is scored as no text
-        return "", True
+        return extractor(page.html, page.url) or "", None
+    except Exception as exc:  # every failure of a third-party extractor is scored as no text
+        return "", f"{type(exc).__name__}: {exc}"
+
+
+def explain_empty(pages: list[Page]) -> None:
+    """For each page on which the project gives no text: why, and how long its truth is."""
+    project = _project()
+    for page in pages:
+        text, error = _attempt(project, page)
+        if not _TOKEN.search(text):
+            words = len(page.truth.split())
+            print(f"empty: {page.id[:12]} (truth {words} words): {error or 'no text'}")
 
 
 def score_all(extractors: dict[str, Extractor], pages: list[Page], repeat: int = 1) -> list[Score]:
@@ -154,7 +214,18 @@ def score_all(extractors: dict[str, Extractor], pages: list[Page], repeat: int =
     for name in extractors:
         f1, precision, recall = summarise(matches[name])
         median = statistics.median(times[name])
-        scores.append(Score(name, f1, precision, recall, median, empty[name], failed[name]))
+        scores.append(
+            Score(
+                name,
+                f1,
+                precision,
+                recall,
+                median,
+                empty[name],
+                failed[name],
+                tuple(matches[name]),
+            )
+        )
     return scores
 
 
@@ -168,8 +239,12 @@ def _optional(module: str) -> ModuleType | None:
         return None
 
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+"""The checkout whose ``digest`` is scored; ``--root`` scores another (an earlier commit)."""
+
+
 def _project() -> Extractor:
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(PROJECT_ROOT)
     if root not in sys.path:
         sys.path.insert(0, root)
     from digest.extract.page import extract_article
@@ -302,6 +377,12 @@ def print_scores(scores: list[Score]) -> None:
             f"project F1 {project.f1:.4f}, median {project.median_ms:.1f} ms: "
             f"{'met' if met else 'NOT met'}"
         )
+    if project and others and project.matches:
+        print(f"F1 difference, project minus each, paired bootstrap 95% ({BOOTSTRAP_SAMPLES}):")
+        for other in others:
+            difference, low, high = paired_interval(list(project.matches), list(other.matches))
+            verdict = "above" if low > 0 else "below" if high < 0 else "straddles zero"
+            print(f"  vs {other.name:<34} {difference:+.4f}  [{low:+.4f}, {high:+.4f}]  {verdict}")
 
 
 def rule_table(pages: list[Page]) -> None:
@@ -320,10 +401,11 @@ def rule_table(pages: list[Page]) -> None:
         return [_run(project, page)[0] for page in pages]
 
     baseline = texts()
-    full = summarise([match(page.truth, text) for page, text in zip(pages, baseline, strict=True)])
+    on_matches = [match(page.truth, text) for page, text in zip(pages, baseline, strict=True)]
+    full = summarise(on_matches)
     print(f"all rules on: F1 {full[0]:.4f}  P {full[1]:.4f}  R {full[2]:.4f}")
     header = ("F1 off", "P off", "R off", "gain", "removes", "in truth")
-    print(f"{'rule':<20}" + "".join(f"{column:>9}" for column in header))
+    print(f"{'rule':<20}" + "".join(f"{column:>9}" for column in header) + "  gain 95% interval")
     tables: list[dict[str, Any]] = [cleanup.PASSES, furniture.RULES]
     for table in tables:
         for name in list(table):
@@ -342,14 +424,69 @@ def rule_table(pages: list[Page]) -> None:
                 gone = Counter(off.split("\n\n")) - Counter(on.split("\n\n"))
                 removed += gone.total()
                 in_truth += sum(n for p, n in gone.items() if _in_truth(p, page.truth))
-            f1, precision, recall = summarise(
-                [match(page.truth, text) for page, text in zip(pages, without, strict=True)]
-            )
+            off_matches = [
+                match(page.truth, text) for page, text in zip(pages, without, strict=True)
+            ]
+            f1, precision, recall = summarise(off_matches)
+            _, low, high = paired_interval(on_matches, off_matches)
+            verdict = "earns its place" if low > 0 else "hurts" if high < 0 else "straddles zero"
+            standing = {**cleanup.PASS_STANDING, **furniture.STANDING}.get(name, "")
+            if low <= 0 and standing.startswith("policy"):
+                verdict += ", kept as policy"
             print(
                 f"{name:<20}{f1:9.4f}{precision:9.4f}{recall:9.4f}{full[0] - f1:+9.4f}"
-                f"{removed:9d}{in_truth:9d}",
+                f"{removed:9d}{in_truth:9d}  [{low:+.4f}, {high:+.4f}] {verdict}",
                 flush=True,
             )
+
+
+# The parameters of extraction that a page's text depends on, with the values tried; the
+# first value is the default.
+PARAMETERS: dict[str, tuple[str, str, tuple[float, ...]]] = {
+    "least prose words": ("digest.extract.candidates", "_MIN_PROSE_WORDS", (50, 25, 100, 200)),
+    "most link share": ("digest.extract.candidates", "_MAX_LINK_SHARE", (0.5, 0.3, 0.7)),
+    "least agreement": ("digest.extract.candidates", "_MIN_AGREEMENT", (0.5, 0.3, 0.7)),
+    "lead paragraphs": ("digest.extract.repeats", "LEAD_PARAGRAPHS", (3, 1, 5)),
+}
+FOLDS = 5
+
+
+def cross_validate(pages: list[Page]) -> None:
+    """Fit each parameter by cross-validation, and say whether fitting it is worth it.
+
+    Pages are dealt into `FOLDS` folds by their sorted ids. For each fold, the value with
+    the best F1 on the other folds is chosen (the default on a tie) and scored on the
+    fold; the held-out pages of all folds are pooled and compared with the default by the
+    paired bootstrap interval. An interval that holds zero means the default stays.
+    """
+    project = _project()
+    for label, (module_name, attribute, values) in PARAMETERS.items():
+        module = importlib.import_module(module_name)
+        default = getattr(module, attribute)
+        by_value: dict[float, list[Match]] = {}
+        try:
+            for value in values:
+                setattr(module, attribute, type(default)(value))
+                by_value[value] = [match(page.truth, _run(project, page)[0]) for page in pages]
+        finally:
+            setattr(module, attribute, default)
+        fitted: list[Match | None] = [None] * len(pages)
+        chosen = []
+        for fold in range(FOLDS):
+            train = [i for i in range(len(pages)) if i % FOLDS != fold]
+            best = max(values, key=lambda v: summarise([by_value[v][i] for i in train])[0])
+            chosen.append(best)
+            for i in range(fold, len(pages), FOLDS):
+                fitted[i] = by_value[best][i]
+        pooled = [found for found in fitted if found is not None]
+        difference, low, high = paired_interval(pooled, by_value[values[0]])
+        spread = " ".join(f"{v:g}:{summarise(by_value[v])[0]:.4f}" for v in values)
+        print(
+            f"{label:<18} F1 by value (default first) {spread}; chosen by fold "
+            f"{' '.join(f'{v:g}' for v in chosen)}; cross-validated minus default "
+            f"{difference:+.4f} [{low:+.4f}, {high:+.4f}]",
+            flush=True,
+        )
 
 
 def _in_truth(paragraph: str, truth: str) -> bool:
@@ -374,6 +511,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rules", action="store_true", help="measure each clean-up rule instead (project only)"
     )
+    parser.add_argument(
+        "--fit", action="store_true", help="fit each parameter by cross-validation instead"
+    )
+    parser.add_argument(
+        "--root", type=Path, metavar="CHECKOUT", help="score the digest of another checkout"
+    )
+    parser.add_argument(
+        "--no-final-stops",
+        action="store_true",
+        help="first remove the stop that ends each paragraph, list item and table cell",
+    )
     args = parser.parse_args(argv)
     if not (args.folder / "ground-truth.json").is_file():
         parser.error(f"{args.folder} has no ground-truth.json; pass the benchmark folder.")
@@ -381,10 +529,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.disable(logging.CRITICAL)
     warnings.simplefilter("ignore")
 
+    global PROJECT_ROOT  # set once, before anything is imported from it
+    PROJECT_ROOT = (args.root or PROJECT_ROOT).resolve()
     pages = load_pages(args.folder)
     print(f"{len(pages)} pages in {args.folder}")
+    if args.no_final_stops:
+        pages = [without_final_stops(page) for page in pages]
+        print("with the stop that ends each paragraph, list item and table cell removed")
     if args.rules:
         rule_table(pages)
+        return 0
+    if args.fit:
+        cross_validate(pages)
         return 0
     found, notes = extractors()
     chosen = {
@@ -392,7 +548,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, extractor in found.items()
         if not args.only or any(part.lower() in name.lower() for part in args.only)
     }
-    print_scores(score_all(chosen, pages, max(1, args.repeat)))
+    scores = score_all(chosen, pages, max(1, args.repeat))
+    print_scores(scores)
+    if any(score.name == PROJECT and score.empty for score in scores):
+        explain_empty(pages)
     for note in notes:
         print(f"note: {note}")
     return 0

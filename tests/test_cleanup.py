@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from digest.extract import furniture, repeats
 from digest.extract.cleanup import (
+    PASS_STANDING,
     PASSES,
     clean_text,
     html_to_text,
@@ -248,6 +249,15 @@ def test_every_furniture_rule_has_cases() -> None:
     assert {case[0] for case in RULE_CASES} == set(furniture.RULES)
 
 
+def test_every_rule_and_pass_says_why_it_keeps_its_place() -> None:
+    """A rule stays when it earned its place on the dev set ("measured") or is the product's
+    policy on what a digest never shows, tested both ways by the cases above."""
+    assert set(furniture.STANDING) == set(furniture.RULES)
+    assert set(PASS_STANDING) == set(PASSES)
+    for standing in [*furniture.STANDING.values(), *PASS_STANDING.values()]:
+        assert standing == "measured" or standing.startswith(("policy: ", "the rules of "))
+
+
 @pytest.mark.parametrize(("rule", "line", "sentence"), RULE_CASES, ids=CASE_IDS)
 def test_clean_text_drops_furniture(rule: str, line: str, sentence: str) -> None:
     assert furniture.RULES[rule](line)
@@ -373,17 +383,41 @@ def test_clean_text_keeps_similar_but_different_paragraphs(text: str) -> None:
     assert clean_text(text) == text
 
 
+QUESTION = "What is the one thing you would change about the way the harbour is run today?"
+
+
+def test_a_question_asked_of_each_interviewee_stays_every_time() -> None:
+    answers = [
+        f"Interviewee {n} answered that the ferry should run later on the weekends, said {n}."
+        for n in range(27)
+    ]
+    paragraphs = [LEAD, SECOND]
+    for answer in answers:
+        paragraphs += [QUESTION, answer]
+    assert clean_text("\n\n".join(paragraphs)).split("\n\n") == paragraphs
+
+
+def test_a_copy_of_a_later_paragraph_of_the_body_stays_and_one_right_after_goes() -> None:
+    body = [f"Paragraph {n} of the body says the crossing changed in year {n}." for n in range(5)]
+    again = [*body, "Tickets cost the same as last year, the operator said.", body[4]]
+    assert clean_text("\n\n".join(again)).split("\n\n") == again
+    twice = [*body, body[4]]
+    assert clean_text("\n\n".join(twice)).split("\n\n") == body
+
+
 def _repeats_compared_pairwise(paragraphs: list[str]) -> list[str]:
     """The repeat pass as it was before its index: every paragraph compared with every
     earlier one. The reference the indexed pass must agree with."""
     punctuation = re.compile(r"[^\w\s]+")
     kept: list[str | None] = []
     shingle_sets: dict[int, frozenset[tuple[str, ...]]] = {}
-    prose: set[int] = set()
+    prose: list[int] = []
+    last = -1
+    by_design = repeats.recurring_by_design(paragraphs)
     for paragraph in paragraphs:
         here = len(kept)
         kept.append(paragraph)
-        if not _is_prose(paragraph):
+        if here in by_design or not _is_prose(paragraph):
             continue
         complete = furniture.ends_sentence(paragraph)
         words = punctuation.sub(" ", paragraph.casefold()).split()
@@ -399,16 +433,19 @@ def _repeats_compared_pairwise(paragraphs: list[str]) -> list[str]:
         shingle_sets[here] = new
         if not complete:
             continue
-        prose.add(here)
+        lead = prose[: repeats.LEAD_PARAGRAPHS]
+        copies = {i for i, n in common.items() if n >= 0.8 * (len(new) + len(shingle_sets[i]) - n)}
         if any(
-            n >= 0.9 * len(new) or n >= 0.8 * (len(new) + len(shingle_sets[i]) - n)
+            (i in lead or i == last) if i in copies else n >= 0.9 * len(new)
             for i, n in common.items()
             if i in prose
         ):
             kept[here] = None
             continue
+        prose.append(here)
+        last = here
         for i, n in common.items():
-            if n >= 0.9 * len(shingle_sets[i]):
+            if i not in copies and n >= 0.9 * len(shingle_sets[i]):
                 kept[i] = None
     return [paragraph for paragraph in kept if paragraph is not None]
 
@@ -472,13 +509,14 @@ def test_a_page_of_one_repeated_paragraph_keeps_it_once() -> None:
 
 
 def test_repeats_are_found_past_the_bound_on_paragraphs_per_triple() -> None:
-    """Past a hundred paragraphs sharing a sentence, a copy of the first still goes and a
-    late full paragraph still replaces an early teaser of it."""
+    """Past a hundred paragraphs sharing a sentence, a copy of the first (the lead) still
+    goes and a late full paragraph still replaces an early teaser of it; a copy of a later
+    paragraph of the body stays."""
     letters = [_numbered(n) for n in range(200)]
     full = f"{LEAD} {SECOND}"
     teaser = f"{LEAD[:90]}"
     paragraphs = [teaser, *letters, letters[0], letters[150], full]
-    assert PASSES["repeat"](paragraphs) == [*letters, full]
+    assert PASSES["repeat"](paragraphs) == [*letters, letters[150], full]
 
 
 # --- feed HTML is sanitised before html2text sees it -----------------------------------------

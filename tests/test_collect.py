@@ -19,6 +19,7 @@ from digest.collect.read import (
     read_source,
     source_items,
     split_front_matter,
+    split_scraped_page,
     split_title,
 )
 from digest.errors import FetchError
@@ -73,6 +74,40 @@ def test_a_text_file_in_windows_1252_is_read(tmp_path: Path) -> None:
 )
 def test_split_title(text: str, markdown: bool, expected: tuple[str, str]) -> None:
     assert split_title(text, markdown=markdown) == expected
+
+
+SCRAPED = (
+    "Home\nNews\nSport | Business | Travel\nU.S.\n\n"
+    "Harbour wall to be rebuilt after the winter storms\n"
+    "By Jane Doe | Updated: 10:32 EST, 12 March 2024\n\n"
+    "The harbour wall will be rebuilt this summer, the council said.\n\n"
+    "Work starts in June."
+)
+
+
+def test_a_scraped_page_in_plain_text_gets_its_headline_as_title(tmp_path: Path) -> None:
+    (tmp_path / "scraped-page-0042.txt").write_text(SCRAPED, encoding="utf-8")
+    (note,) = read_files(Source("notes", SourceKind.FILES, str(tmp_path)))
+    assert note.title == "Harbour wall to be rebuilt after the winter storms"
+    assert note.author == "Jane Doe"
+    assert note.content == (
+        "The harbour wall will be rebuilt this summer, the council said.\n\nWork starts in June."
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # no byline under the headline
+        "Home\nNews\n\nHarbour wall to be rebuilt after the winter storms\n\nThe wall goes.",
+        # a byline under a sentence, not a headline
+        "The council met on Tuesday.\nBy Jane Doe\n\nThe wall goes.",
+        # prose, not navigation, above the headline
+        "The council met on Tuesday and voted.\nHarbour wall to be rebuilt soon\nBy Jane Doe",
+    ],
+)
+def test_text_that_is_no_scraped_page_is_left_alone(text: str) -> None:
+    assert split_scraped_page(text) is None
 
 
 def test_a_local_file_over_the_cap_is_refused_unread(tmp_path: Path) -> None:

@@ -149,7 +149,12 @@ def _file_item(source: Source, path: Path) -> FeedItem:
             is_full_page=True,
         )
     matter, text = split_front_matter(text)
-    heading, body = split_title(text, markdown=kind == "markdown")
+    scraped = split_scraped_page(text) if kind == "text" else None
+    author = None
+    if scraped is not None:
+        heading, author, body = scraped
+    else:
+        heading, body = split_title(text, markdown=kind == "markdown")
     title = matter.get("title") or heading
     published = (
         _front_matter_date(matter.get("date", ""))
@@ -164,6 +169,7 @@ def _file_item(source: Source, path: Path) -> FeedItem:
         content=body,
         content_type=kind,
         published=published,
+        author=author,
     )
 
 
@@ -266,6 +272,57 @@ def split_title(text: str, *, markdown: bool) -> tuple[str, str]:
     if sep and rest.startswith(("\n", "\r\n")) and looks_like_title:
         return first.strip(), rest.lstrip("\r\n")
     return "", text
+
+
+# A scraped page's byline: "By Jane Doe | Updated: 10:32 EST, 12 March 2024", "By Jane Doe".
+_BYLINE = re.compile(
+    r"^by\s+(?P<author>[^|\u2022\n]{2,80}?)\s*(?:[|\u2022]\s*(?:last )?"
+    r"(?:updated|published|posted)\b.*)?$",
+    re.IGNORECASE,
+)
+_MENU_SEPARATOR = re.compile(r"\s+[|\u2022\u00b7\u00bb\u203a>/]\s+")
+_NAVIGATION_LINES = 40  # a byline further down is the article's, not under its headline
+_NAVIGATION_WORDS = 6
+
+
+def split_scraped_page(text: str) -> tuple[str, str, str] | None:
+    """The headline, the author and the body of a plain-text copy of a web page.
+
+    Such a page opens with the site's navigation (short lines, or items between
+    separators), then the headline, then a byline ("By Jane Doe | Updated: ..."). The
+    body is what follows the byline. Returns None when the text does not open so.
+    """
+    lines = text.splitlines()
+    before: list[str] = []
+    for at, raw in enumerate(lines):
+        line = raw.strip()
+        if not line:
+            continue
+        byline = _BYLINE.match(line)
+        if byline and before:
+            headline, navigation = before[-1], before[:-1]
+            if _is_headline(headline) and all(map(_is_navigation, navigation)):
+                body = "\n".join(lines[at + 1 :]).strip("\r\n")
+                return headline, byline.group("author").strip(), body
+            return None
+        before.append(line)
+        if len(before) > _NAVIGATION_LINES:
+            return None
+    return None
+
+
+def _is_headline(line: str) -> bool:
+    words = len(line.split())
+    return 3 <= words <= 30 and len(line) <= 150 and not line.endswith((".", ":", ";", ","))
+
+
+def _is_navigation(line: str) -> bool:
+    """A menu's line: a few words, or short items between separators; never a sentence."""
+    # "U.S." is a menu entry; "The council met." a sentence.
+    if line.endswith((".", "!", "?", ":", ";", ",")) and len(line.split()) > 2:
+        return False
+    items = _MENU_SEPARATOR.split(line)
+    return all(0 < len(item.split()) <= _NAVIGATION_WORDS for item in items)
 
 
 # --- pages and full text -----------------------------------------------------------------

@@ -23,6 +23,8 @@ import nh3
 from digest.extract import furniture, repeats
 
 __all__ = [
+    "PASSES",
+    "PASS_STANDING",
     "clean_text",
     "html_to_text",
     "markdown_to_text",
@@ -156,8 +158,9 @@ def clean_text(text: str) -> str:
     agency credits ("(Reporting by ...)", "AP contributed to this report", also at the end
     of a paragraph), media placeholders ("Image caption", "Scroll down for video"), author
     contact lines, time stamps, menus (a separator-joined line, or a run of three or more
-    short entries that opens or closes the text), and a paragraph repeated verbatim or
-    nearly so (the later copy, or the shorter teaser of a longer paragraph). Paragraphs
+    short entries that opens or closes the text), and a repeat of the lead, or a teaser or
+    pull quote of a longer paragraph (`digest.extract.repeats`; lines that recur by design
+    stay). Paragraphs
     that read as the article's own sentences are kept; `digest.extract.furniture` has the rules.
     Idempotent. Returns paragraphs separated by one blank line, or "".
     """
@@ -256,4 +259,13 @@ PASSES: dict[str, Callable[[list[str]], list[str]]] = {
     "furniture": _drop_furniture,
     "edge menu": _drop_edge_menus,
     "repeat": repeats.drop_repeats,
+}
+
+# Why each pass keeps its place, as `digest.extract.furniture.STANDING` says for the rules.
+PASS_STANDING: dict[str, str] = {
+    "trailing credit": "policy: a newsroom credit, as the measured agency-credit rule drops",
+    "related list": "measured",
+    "furniture": "the rules of digest.extract.furniture, each with its own standing",
+    "edge menu": "policy: a run of menu entries opening or closing the text is navigation",
+    "repeat": "policy: a digest shows the lead once; a teaser or pull quote is a copy",
 }

@@ -7,9 +7,11 @@ address), so every function here can be tested on literal strings.
 The extractor was chosen by measurement (``bench/extraction.py``): trafilatura with
 ``favor_precision`` and without comments scored best on the development set. Its fast
 mode (no second, comparison extractor) takes about half the time and gives the same text
-on 90 of the 91 dev pages; on the last one it finds almost nothing, and then, as on any
-such page, a recall-oriented pass rescues the text. The text then goes through
-`digest.extract.cleanup.clean_text`.
+on 90 of the 91 dev pages. Each pass's text goes through
+`digest.extract.cleanup.clean_text`; when the page's own signals doubt the result (little
+prose, mostly link text, or little of the page's JSON-LD ``articleBody``), the next pass
+is tried: precision without fast mode, recall on the page without its furniture, recall
+on the whole page, the JSON-LD ``articleBody``. `digest.extract.candidates` judges them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -30,7 +32,8 @@ from lxml import etree
 from trafilatura import metadata as page_metadata
 
 from digest.errors import ExtractError
-from digest.extract import limits
+from digest.extract import candidates, images, limits
+from digest.extract.candidates import Signals
 from digest.extract.cleanup import clean_text, text_key
 from digest.extract.limits import MAX_METADATA_CHARS
 from digest.language import detect_language
@@ -43,9 +46,12 @@ __all__ = ["extract_article", "lead_image"]
 # readability/justext comparison, which changed the text of one dev page in 91 (a short
 # one, which the recall pass below then recovers) and cost half the time.
 _PRECISE: dict[str, Any] = {"favor_precision": True, "include_comments": False, "fast": True}
+_PRECISE_FULL: dict[str, Any] = {**_PRECISE, "fast": False}
 _RECALL: dict[str, Any] = {"favor_recall": True, "include_comments": False}
-# Below this many words the precise pass probably missed the body: also try recall.
-_FALLBACK_WORDS = 50
+# The meta and OpenGraph descriptions are not among them: measured on the dev set, they
+# are most often the standfirst, which the article's text does not repeat, so holding
+# none of their words says nothing of a candidate (a paywalled page's lead scored 0.11).
+_DESCRIPTIONS = ("ld:articlebody",)
 
 # Where pages state their publication time, most specific first ("ld:" is JSON-LD).
 _DATE_KEYS = (
@@ -55,10 +61,7 @@ _DATE_KEYS = (
 )  # fmt: skip
 # Publication years outside this range are placeholders, not dates.
 _EARLIEST_YEAR, _LATEST_YEAR = 1991, 2200
-_WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-_FULL_STOP = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019\u00bb)\]]*$")
-_MIN_SENTENCE_CHARS = 20
 # Elements trafilatura deletes, content and all, before it looks for the text (they are
 # in its MANUALLY_CLEANED list). Deleting them first, with the page furniture below,
 # spares it copying and searching them: a quarter of its time on the dev set, for the same
@@ -99,6 +102,12 @@ def extract_article(html: str, url: str | None = None) -> Article:
     limits.unwrap_if_huge(tree)
     head = _head_metadata(tree)
     try:
+        # What the page says of itself, read before anything is stripped: its links (menus
+        # and related stories are link text) and its JSON-LD copy of the article.
+        signals = Signals.of(
+            (a.text_content() for a in tree.iter("a")),
+            (head[key] for key in _DESCRIPTIONS if key in head),
+        )
         info = _metadata(tree)
         # Everything that reads the <head>, scripts or images comes before the strip.
         found = Article(
@@ -107,7 +116,7 @@ def extract_article(html: str, url: str | None = None) -> Article:
             text="",
             published=_published(head) or _page_date(tree, url),
             language=_declared_language(tree, head),
-            image=_lead_image(tree, head, url),
+            image=images.lead_image_of(tree, head, url),
         )
         etree.strip_elements(tree, *_NEVER_TEXT, with_tail=False)
         for script in tree.xpath(_SCRIPTS):
@@ -115,18 +124,14 @@ def extract_article(html: str, url: str | None = None) -> Article:
         # A byline in the page's body, when no meta tag names the author: looked for on
         # the smaller tree, as trafilatura copies the whole tree to do it.
         author = info.author or page_metadata.extract_author(tree)
-        text = _main_text(tree, markup, url)
+        title = _clean_title(info.title or head.get("title") or "", info.sitename)
+        # The headline often opens the extracted body; the title is kept separately.
+        titles = (title, info.title, head.get("title"), head.get("h1"))
+        headlines = {text_key(t) for t in titles if t}
+        paragraphs = _main_text(tree, markup, url, signals, headlines, head)
     except Exception as exc:  # lxml or trafilatura choking on hostile HTML: one bad page
         raise ExtractError(f"Could not extract the article from {where}: {exc}") from exc
-    title = _clean_title(info.title or head.get("title") or "", info.sitename)
-    text = limits.cut(text, limits.RAW_TEXT_CHARS, paragraphs=True)
-    paragraphs = [p for p in clean_text(text).split("\n\n") if p]
-    # The headline often opens the extracted body; the title is kept separately.
-    headlines = {text_key(t) for t in (title, info.title, head.get("title"), head.get("h1")) if t}
-    while paragraphs and text_key(paragraphs[0]) in headlines:
-        del paragraphs[0]
-    # Menus and link lists are not an article: ask for at least one real sentence.
-    if not any(_FULL_STOP.search(p) and len(p) >= _MIN_SENTENCE_CHARS for p in paragraphs):
+    if paragraphs is None:
         raise ExtractError(
             f"No article text found in {where}; it may be a JavaScript-only page, a "
             "paywall or a list of links."
@@ -154,19 +159,62 @@ def _parse(html: str) -> tuple[str, Any]:
     return markup, trafilatura.load_html(markup)
 
 
-def _main_text(tree: Any, markup: str, url: str | None) -> str:
-    """The main text as trafilatura gives it, one paragraph per line made one per block.
+def _main_text(
+    tree: Any,
+    markup: str,
+    url: str | None,
+    signals: Signals,
+    headlines: set[str],
+    head: dict[str, str],
+) -> list[str] | None:
+    """The cleaned paragraphs of the main text, or None when every pass found next to none.
 
-    ``tree`` is the parsed ``markup``; it loses its page furniture here.
+    ``tree`` is the parsed ``markup`` without the elements that are never text; it loses
+    its page furniture here. The passes run most precise first, until the signals accept
+    one; when none is accepted, the best supported is kept (`digest.extract.candidates`).
     """
     etree.strip_elements(tree, *_PAGE_FURNITURE, with_tail=False)
-    text: str = trafilatura.extract(tree, url=url, **_PRECISE) or ""
-    if len(_WORD.findall(text)) < _FALLBACK_WORDS:
-        whole = trafilatura.load_html(markup)
-        recall: str = (whole is not None and trafilatura.extract(whole, url=url, **_RECALL)) or ""
-        if len(recall) > len(text):
-            text = recall
-    return text.replace("\n", "\n\n")
+    passes: tuple[Callable[[], str | None], ...] = (
+        lambda: trafilatura.extract(tree, url=url, **_PRECISE),
+        lambda: trafilatura.extract(_reparse(markup, furniture=True), url=url, **_PRECISE_FULL),
+        lambda: trafilatura.extract(_reparse(markup, furniture=True), url=url, **_RECALL),
+        # Recall keeps an <aside> or a <footer> when it holds the page's only paragraphs.
+        lambda: trafilatura.extract(_reparse(markup, furniture=False), url=url, **_RECALL),
+        lambda: head.get("ld:articlebody", ""),
+    )
+    found: list[tuple[list[str], candidates.Measure]] = []
+    for run in passes:
+        paragraphs = _cleaned(run() or "", headlines)
+        measured = signals.measure(paragraphs)
+        if not signals.is_weak(measured):
+            return paragraphs
+        found.append((paragraphs, measured))
+    return candidates.best(found)
+
+
+def _reparse(markup: str, *, furniture: bool) -> Any:
+    """A fresh tree of the page, bounded as the first, without what is never text (and
+    without the page's furniture when ``furniture``)."""
+    tree = trafilatura.load_html(markup)
+    if tree is None:
+        return None
+    limits.bound_metadata(tree)
+    limits.unwrap_if_huge(tree)
+    etree.strip_elements(tree, *_NEVER_TEXT, with_tail=False)
+    for script in tree.xpath(_SCRIPTS):
+        script.drop_tree()
+    if furniture:
+        etree.strip_elements(tree, *_PAGE_FURNITURE, with_tail=False)
+    return tree
+
+
+def _cleaned(text: str, headlines: set[str]) -> list[str]:
+    """A pass's text (one paragraph a line) as clean paragraphs, without a leading headline."""
+    text = limits.cut(text.replace("\n", "\n\n"), limits.RAW_TEXT_CHARS, paragraphs=True)
+    paragraphs = [p for p in clean_text(text).split("\n\n") if p]
+    while paragraphs and text_key(paragraphs[0]) in headlines:
+        del paragraphs[0]
+    return paragraphs
 
 
 def _clean_title(title: str, sitename: str | None) -> str:
@@ -196,12 +244,12 @@ def _head_metadata(tree: Any) -> dict[str, str]:
         except ValueError:
             continue
         for item in _json_ld_items(data):
-            for key in ("datePublished", "inLanguage"):
+            for key in ("datePublished", "inLanguage", "articleBody"):
                 value = item.get(key)
                 if isinstance(value, str) and value.strip():
                     found.setdefault(f"ld:{key.lower()}", value.strip())
-            image = _json_ld_image(item.get("image"))
-            if image and _ARTICLE_TYPE.search(str(item.get("@type", ""))):
+            image = images.json_ld_image(item.get("image"))
+            if image and images.ARTICLE_TYPE.search(str(item.get("@type", ""))):
                 found.setdefault("ld:image", image)
     for heading in tree.iter("h1"):
         found["h1"] = " ".join(heading.text_content()[:MAX_METADATA_CHARS].split())
@@ -219,15 +267,6 @@ def _json_ld_items(data: object) -> Iterator[dict[str, Any]]:
     elif isinstance(data, dict):
         yield data
         yield from _json_ld_items(data.get("@graph"))
-
-
-def _json_ld_image(value: object) -> str | None:
-    """The first address in a JSON-LD ``image``: a string, an ImageObject or a list."""
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if isinstance(value, dict):
-        value = value.get("url") or value.get("contentUrl")
-    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _metadata(tree: Any) -> Any:
@@ -330,26 +369,6 @@ def _declared_language(tree: Any, head: dict[str, str]) -> str | None:
     return None
 
 
-# --- lead image ------------------------------------------------------------------------
-
-_ARTICLE_TYPE = re.compile(r"Article|Posting|Report|Review|WebPage")
-_IMAGE_META = (
-    *("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"),
-    *("ld:image", "image", "thumbnailurl"),
-)
-_IMAGE_SOURCES = ("src", "data-src", "data-lazy-src", "data-original", "data-url")
-# Where the article's own pictures are: the first of these the page has.
-_CONTENT = ("//article", "//main", "//*[@itemprop='articleBody']", "//*[@role='main']", "//body")
-_NOT_CONTENT = {"nav", "header", "footer", "aside", "form"}
-_SMALL_IMAGE = re.compile(
-    r"logo|icon|avatar|sprite|pixel|spacer|blank|badge|emoji|gravatar|1x1|button|banner|"
-    r"header|holder|loading|transparent|grey_bg|/cta/|/ads?/|adserver|doubleclick|"
-    r"\.(?:svg|gif)(?:$|\?)",
-    re.IGNORECASE,
-)
-_MIN_WIDTH, _MIN_HEIGHT = 300, 150
-
-
 def lead_image(html: str, url: str | None = None) -> str | None:
     """The lead image of a page as an absolute http(s) URL, or None.
 
@@ -358,44 +377,4 @@ def lead_image(html: str, url: str | None = None) -> str | None:
     resolving each against ``url``. Never returns a ``data:`` or ``javascript:`` address.
     """
     tree = _parse(html)[1]
-    return None if tree is None else _lead_image(tree, _head_metadata(tree), url)
-
-
-def _lead_image(tree: Any, head: dict[str, str], url: str | None) -> str | None:
-    candidates = [head.get(key, "") for key in _IMAGE_META]
-    candidates += [
-        link.get("href") or ""
-        for link in tree.iter("link")
-        if "image_src" in (link.get("rel") or "").lower().split()
-    ]
-    for candidate in candidates:
-        image = _absolute(candidate, url)
-        if image:
-            return image
-    container = next((found[0] for path in _CONTENT if (found := tree.xpath(path))), None)
-    for img in container.iter("img") if container is not None else ():
-        if not _is_large(img) or any(a.tag in _NOT_CONTENT for a in img.iterancestors()):
-            continue
-        sources = (_absolute(img.get(attribute) or "", url) for attribute in _IMAGE_SOURCES)
-        image = next((source for source in sources if source), None)
-        if image and not _SMALL_IMAGE.search(image):
-            return image
-    return None
-
-
-def _is_large(img: Any) -> bool:
-    """Not an icon, a logo or a tracking pixel, judging by its size and names."""
-    for attribute, least in (("width", _MIN_WIDTH), ("height", _MIN_HEIGHT)):
-        match = re.match(r"\s*(\d+)\s*(?:px)?\s*$", img.get(attribute) or "")
-        if match and int(match.group(1)) < least:
-            return False
-    names = " ".join(img.get(a) or "" for a in ("class", "id", "alt"))
-    return not _SMALL_IMAGE.search(names)
-
-
-def _absolute(address: str, url: str | None) -> str | None:
-    address = address.strip()
-    if address.startswith("//") and not url:
-        address = "https:" + address  # scheme-relative, nothing to resolve against
-    absolute = urljoin(url or "", address) if address else ""
-    return absolute if absolute.startswith(("http://", "https://")) else None
+    return None if tree is None else images.lead_image_of(tree, _head_metadata(tree), url)

@@ -1,5 +1,11 @@
 """Repeated paragraphs: a page's lead, teaser or pull quote kept once.
 
+Only accidents of layout go: a copy of the lead (a summary box above the body, the lead
+again under a photo), a copy right after its original, and a teaser or pull quote of a
+longer paragraph. A paragraph that recurs by design (the question asked of each of the
+people interviewed, a refrain) stays every time, as does a copy of a later paragraph of
+the body, which the page printed twice for its own reasons.
+
 Pure: no I/O. `drop_repeats` is the last pass of `digest.extract.cleanup.clean_text`.
 Paragraphs are compared as sets of word triples (shingles), each only with the earlier
 paragraphs that share a triple with it, so that a page of megabytes is cleaned in time in
@@ -11,10 +17,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import pairwise
 
 from digest.extract import furniture
 
-__all__ = ["drop_repeats", "is_prose"]
+__all__ = ["drop_repeats", "is_prose", "recurring_by_design"]
 
 # Punctuation goes before splitting into words: as good as a word regex, and faster.
 _SHINGLE_PUNCTUATION = re.compile(r"[^\w\s]+")
@@ -25,16 +32,22 @@ _REPEAT_CONTAINMENT = 0.9  # a teaser or pull quote inside a longer paragraph
 # would make the pass quadratic. An article's paragraphs share no triple this often, and a
 # near copy shares many triples with its original, most of them rare, so it is still found.
 _PARAGRAPHS_PER_SHINGLE = 32
+# The lead: the first prose paragraphs, which summary boxes and teasers repeat.
+LEAD_PARAGRAPHS = 3
+_BY_DESIGN_COPIES = 3  # this many copies, each with other paragraphs between: a refrain
 
 
 def drop_repeats(paragraphs: list[str]) -> list[str]:
-    """Keep a prose paragraph once when it is repeated verbatim or nearly so.
+    """Keep the lead, a teaser or a pull quote once when the page repeats it.
 
-    Paragraphs are compared as sets of word triples. A paragraph that is a near copy of an
-    earlier kept one (Jaccard >= 0.8) or 90% contained in it goes; an earlier kept
-    paragraph 90% contained in a longer, later one was its teaser (a lead in a summary
-    box, a pull quote) and goes instead, so the full text stays once. A teaser may be cut
-    off mid-sentence; otherwise only prose counts: labels and list entries may repeat.
+    Paragraphs are compared as sets of word triples. A paragraph that is a near copy
+    (Jaccard >= 0.8) of a kept paragraph of the lead (the first `LEAD_PARAGRAPHS` prose
+    paragraphs) or of the prose paragraph just before it goes; so does one 90% contained
+    in a longer, earlier one (a pull quote). An earlier kept paragraph 90% contained in a
+    longer, later one was its teaser (a lead in a summary box) and goes instead, so the
+    full text stays once. A teaser may be cut off mid-sentence; otherwise only prose
+    counts: labels and list entries may repeat, and so may a paragraph that recurs by
+    design (`recurring_by_design`).
 
     Each paragraph is compared only with the earlier ones that share a triple with it,
     found through an index from triples to paragraphs (at most `_PARAGRAPHS_PER_SHINGLE`
@@ -43,10 +56,13 @@ def drop_repeats(paragraphs: list[str]) -> list[str]:
     kept: list[str | None] = []
     index = _ShingleIndex(kept)
     prose: set[int] = set()
+    lead: set[int] = set()
+    last = -1  # the last kept prose paragraph
+    by_design = recurring_by_design(paragraphs)
     for paragraph in paragraphs:
         here = len(kept)
         kept.append(paragraph)
-        if not is_prose(paragraph, teaser=True):
+        if here in by_design or not is_prose(paragraph, teaser=True):
             continue
         new = _shingles(paragraph)
         if not furniture.ends_sentence(paragraph):
@@ -54,20 +70,41 @@ def drop_repeats(paragraphs: list[str]) -> list[str]:
             index.add(here, new)
             continue
         common = index.overlaps(new)
+        sizes = index.sizes
+        copies = {i for i, n in common.items() if n >= _REPEAT_JACCARD * (len(new) + sizes[i] - n)}
         if any(
-            n >= _REPEAT_CONTAINMENT * len(new)
-            or n >= _REPEAT_JACCARD * (len(new) + index.sizes[i] - n)
+            (i in lead or i == last) if i in copies else n >= _REPEAT_CONTAINMENT * len(new)
             for i, n in common.items()
             if i in prose
         ):
             kept[here] = None
             continue
         for i, n in common.items():
-            if n >= _REPEAT_CONTAINMENT * index.sizes[i]:
+            if i not in copies and n >= _REPEAT_CONTAINMENT * sizes[i]:
                 kept[i] = None
         index.add(here, new)
         prose.add(here)
+        last = here
+        if len(lead) < LEAD_PARAGRAPHS:
+            lead.add(here)
     return [paragraph for paragraph in kept if paragraph is not None]
+
+
+def recurring_by_design(paragraphs: list[str]) -> set[int]:
+    """The positions of paragraphs whose text recurs `_BY_DESIGN_COPIES` times or more with
+    other paragraphs between each two copies: the question asked of each interviewee.
+
+    A run of copies one after another is no design but a page's accident.
+    """
+    positions: dict[str, list[int]] = {}
+    for at, paragraph in enumerate(paragraphs):
+        positions.setdefault(paragraph, []).append(at)
+    return {
+        at
+        for found in positions.values()
+        if len(found) >= _BY_DESIGN_COPIES and all(b - a > 1 for a, b in pairwise(found))
+        for at in found
+    }
 
 
 def _shingles(paragraph: str) -> frozenset[int]:
