@@ -26,8 +26,9 @@ why its pages were not fetched, and which setting would allow them.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -37,8 +38,9 @@ from digest.collect.prepare import (
     ArticleMaker,
     Prepared,
     describe,
+    parse_items,
     prepare_items,
-    prepare_source,
+    prepare_new,
 )
 from digest.collect.sources import all_sources
 from digest.collect.workers import Workers, cpu_executor, process_pool
@@ -162,33 +164,44 @@ def collect_all(
     )
     try:
         with ThreadPoolExecutor(max_workers=config.http.concurrency) as pool:
-            futures = {}
+            # At most `window` sources are in hand at once (being read, or done and waiting
+            # for their turn to be stored): each is stored and dropped before another is
+            # started, so memory stays flat however many sources and entries there are.
+            window = max(4, 2 * config.http.concurrency)
+            in_hand: deque[tuple[Future[_Gathered], Source]] = deque()
+            queue: deque[tuple[Source, SourceState]] = deque()
             for source in sources:
                 state = store.source_state(source.name)
                 if state.retry_after is not None and state.retry_after > now:
                     report.sources_deferred += 1
                     log.info("source %s deferred until %s", source.name, state.retry_after)
-                    continue
-                seen = frozenset(store.seen_guids(source.name))
-                due = store.waiting_texts(source.name, due=now)
-                language = source.language or config.digest.language
-                job = pool.submit(
-                    _gather, source, http, state, seen, due, language, make_article, workers,
-                    limits,
-                )  # fmt: skip
-                futures[job] = source
-            # Results are stored in source order, whatever order they arrive in, so that
-            # the first source listed is the one whose copy of a shared story is kept
-            # (its text gives way only to a fuller one).
-            for done, future in enumerate(futures, start=1):
-                source = futures[future]
+                else:
+                    queue.append((source, state))
+            total, done = len(queue), 0
+            while queue or in_hand:
+                while queue and len(in_hand) < window:
+                    source, state = queue.popleft()
+                    due = store.waiting_texts(source.name, due=now)
+                    language = source.language or config.digest.language
+                    job = pool.submit(
+                        _gather, source, http, state, store.known_guids, due, language,
+                        make_article, workers, limits,
+                    )  # fmt: skip
+                    in_hand.append((job, source))
+                # Results are stored in source order, whatever order they arrive in, so
+                # that the first source listed is the one whose copy of a shared story is
+                # kept (its text gives way only to a fuller one).
+                future, source = in_hand.popleft()
                 try:
                     gathered = future.result()
-                except Exception as exc:  # _gather records its failures; this is a safety net
+                except Exception as exc:  # _gather records its failures; a safety net
                     gathered = _Gathered(source, error=exc)
+                del future
                 _record(store, index, gathered, limits=limits, report=report)
+                del gathered
+                done += 1
                 if progress is not None:
-                    progress(done, len(futures), source.name)
+                    progress(done, total, source.name)
     finally:
         workers.shutdown()
         if own_fetcher:
@@ -200,7 +213,7 @@ def _gather(
     source: Source,
     fetcher: Fetcher,
     state: SourceState,
-    seen: frozenset[str],
+    known: Callable[[str, list[str]], set[str]],
     due: list[WaitingText],
     language: str,
     make_article: ArticleMaker,
@@ -208,16 +221,25 @@ def _gather(
     limits: _Limits,
 ) -> _Gathered:
     """Read one source, prepare its new items and fetch the pages its teasers lead to
-    (`due` are earlier teasers whose page is due again); never raises."""
+    (`due` are earlier teasers whose page is due again); never raises.
+
+    Which items are new is asked of the store (`known`) for this batch's identities only:
+    what a source yielded over its whole history is never loaded."""
     gathered = _Gathered(source)
     try:
         raw = read.read_source(source, fetcher, etag=state.etag, last_modified=state.last_modified)
-        gathered.raw = raw
+        # Recording needs the validators, not the bytes: they go once parsed.
+        gathered.raw = replace(raw, content=b"", items=())
         teasers: list[WaitingText] = []
         if not raw.not_modified:
+            items = workers.run(parse_items, raw)
+            del raw
+            seen = frozenset(known(source.name, [item.guid for item in items]))
             prepared = workers.run(
-                prepare_source, raw, seen, language, make_article, limits.max_items
-            )
+                prepare_new, items, source.full_text, seen, language, make_article,
+                limits.max_items,
+            )  # fmt: skip
+            del items
             gathered.add(prepared)
             gathered.left = prepared.left
             teasers = [WaitingText(item, first_tried=limits.now) for item in prepared.waiting]
