@@ -351,10 +351,7 @@ def _store(
         return
     report.sources_read += 1
     raw = gathered.raw
-    pairs = [
-        (article, index.find(article.simhash) if article.simhash is not None else None)
-        for article in gathered.articles
-    ]
+    pairs = [(article, _near(store, index, article)) for article in gathered.articles]
     results = store.store_items(
         name,
         pairs,
@@ -394,6 +391,26 @@ def _store(
         # With items left, the source must not answer "not modified" next time.
         forget_validators=gathered.left > 0,
     )
+
+
+def _near(
+    store: Store, index: fingerprint.NearDuplicateIndex, collected: CollectedArticle
+) -> int | None:
+    """The stored article `collected` is a near-duplicate of: the closest fingerprint that
+    `fingerprint.same_story` confirms, if any."""
+    if collected.simhash is None:
+        return None
+    candidates = index.candidates(collected.simhash)
+    if not candidates:
+        return None
+    stored = store.titles_and_texts(candidates)
+    article = collected.article
+    for candidate in candidates:
+        if candidate in stored and fingerprint.same_story(
+            article.title, article.text, *stored[candidate]
+        ):
+            return candidate
+    return None
 
 
 def _note_full_texts(gathered: _Gathered, limits: _Limits, report: CollectionReport) -> None:

@@ -73,6 +73,14 @@ class ArticlesStore(StoreCore):
             known.update(str(each[0]) for each in rows)
         return known
 
+    def titles_and_texts(self, article_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """(title, text) of each of these articles that is stored, by id."""
+        marks = ", ".join("?" for _ in article_ids)
+        rows = self._read(
+            f"SELECT id, title, text FROM articles WHERE id IN ({marks})", article_ids
+        )
+        return {int(row[0]): (str(row[1]), str(row[2])) for row in rows}
+
     def fingerprints(self, *, since: datetime) -> list[tuple[int, int]]:
         """(article id, SimHash) of the articles first seen since `since`."""
         rows = self._read(
