@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from digest.collect import fingerprint, read
 from digest.collect.fetch import Fetcher, PrivateAddressRefused, RetryLater
@@ -133,6 +133,9 @@ class _Limits:
     now: datetime
     max_items: int
     full_text_wait: timedelta
+    # Items published before this are older than the store keeps (``[store] keep_days``):
+    # a feed still listing them must not bring them back once they are pruned.
+    not_before: datetime | None = None
 
 
 def collect_all(
@@ -155,6 +158,7 @@ def collect_all(
         now=now,
         max_items=config.collect.max_items_per_source,
         full_text_wait=timedelta(hours=config.collect.full_text_wait_hours),
+        not_before=now - timedelta(days=keep) if (keep := config.store.keep_days) else None,
     )
     own_fetcher = fetcher is None
     http = fetcher or new_fetcher(config)
@@ -234,6 +238,8 @@ def _gather(
         if not raw.not_modified:
             items = workers.run(parse_items, raw)
             del raw
+            if limits.not_before is not None:
+                items = [item for item in items if not _older(item, limits.not_before)]
             seen = frozenset(known(source.name, [item.guid for item in items]))
             prepared = workers.run(
                 prepare_new, items, source.full_text, seen, language, make_article,
@@ -391,6 +397,13 @@ def _store(
         # With items left, the source must not answer "not modified" next time.
         forget_validators=gathered.left > 0,
     )
+
+
+def _older(item: FeedItem, cutoff: datetime) -> bool:
+    published = item.published
+    if published is None:
+        return False
+    return (published if published.tzinfo else published.replace(tzinfo=UTC)) < cutoff
 
 
 def _near(

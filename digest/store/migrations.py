@@ -246,14 +246,18 @@ def _v6_full_texts(db: sqlite3.Connection) -> None:
 def _v7_bounded_queries(db: sqlite3.Connection) -> None:
     """Indexes so that each recurring query reads what it returns, not the whole history:
     an article's items (its sources, and which subscriber's sources carry it), a
-    subscriber's latest digest, an address's digests by kind, the outbox by status, and
-    the sent messages still to prune. Times of first sight become fixed-width UTC text,
-    so that a range on them is a plain text comparison an index serves."""
+    subscriber's latest digest, an address's digests by kind, the outbox by status, the
+    sent messages still to prune, and what retention removes. Times of first sight become
+    fixed-width UTC text, so that a range on them is a plain text comparison an index
+    serves."""
     _execute_script(
         db,
         """
         CREATE INDEX IF NOT EXISTS items_article ON items (article_id);
         CREATE INDEX IF NOT EXISTS items_first_seen ON items (first_seen);
+        CREATE INDEX IF NOT EXISTS deliveries_digest ON deliveries (digest_id);
+        CREATE INDEX IF NOT EXISTS deliveries_article ON deliveries (article_id);
+        CREATE INDEX IF NOT EXISTS periods_digest ON periods (digest_id);
         CREATE INDEX IF NOT EXISTS digests_subscriber
             ON digests (subscriber_id, kind, created);
         CREATE INDEX IF NOT EXISTS digests_latest ON digests (recipient, kind, id);
