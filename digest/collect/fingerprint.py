@@ -111,10 +111,15 @@ class NearDuplicateIndex:
     """Fingerprints of known articles, searched all at once."""
 
     def __init__(self, entries: list[tuple[int, int]] | None = None) -> None:
-        self._ids: list[int] = []
-        self._hashes = np.zeros(64, dtype=np.uint64)  # grown by doubling; _ids says how full
-        for article_id, fingerprint in entries or []:
-            self.add(article_id, fingerprint)
+        entries = entries or []
+        # Grown by doubling; _ids says how full. Built in one step: a collection pass starts
+        # with the whole de-duplication window's fingerprints (over 100,000 of them).
+        self._ids: list[int] = [article_id for article_id, _ in entries]
+        self._hashes = np.zeros(max(64, 1 << len(entries).bit_length()), dtype=np.uint64)
+        if entries:
+            self._hashes[: len(entries)] = np.array(
+                [fingerprint for _, fingerprint in entries], dtype=np.uint64
+            )
 
     def __len__(self) -> int:
         return len(self._ids)
