@@ -13,7 +13,13 @@ entry, the same on every run), so no linked page is ever fetched; every source a
 ``full_text = "never"``. Every request waits ``--latency-ms`` before it is answered. Each
 feed has an ETag and a Last-Modified date, and a request repeating either is answered
 304. ``--duplicates`` pairs of entries in different feeds carry the same text (half
-verbatim, half with a sentence added) so that de-duplication has something to find.
+verbatim, half with a sentence added) so that de-duplication has something to find, and
+``--look-alikes`` pairs are distinct stories built to fool it: the second shares the first's
+opening 30 % of sentences (about a fifth of its word 3-shingles), and the rest of its
+sentences are picked from generated ones so that its SimHash lands within a few bits of the
+first's (`look_alike`, which reads the fingerprint's own shingle hashing). After the first
+run the benchmark looks each planted pair up in the store and prints how many near-duplicates
+were merged (all should be) and how many look-alikes were (false merges; none should be).
 
 The benchmark then builds a configuration with `digest.config.parse`, opens a fresh
 store in a temporary folder and calls `digest.pipeline.collect_all` twice: the first
@@ -45,6 +51,7 @@ import argparse
 import cProfile
 import email.utils
 import hashlib
+import html
 import io
 import os
 import pstats
@@ -67,7 +74,11 @@ from types import FrameType
 from typing import Any, cast
 from xml.sax.saxutils import escape
 
-from digest.collect import CollectionReport
+import numpy as np
+import numpy.typing as npt
+
+from digest.collect import CollectionReport, fingerprint
+from digest.collect.fingerprint import simhash
 from digest.config import HOME_ENV, Config, HttpSettings, parse
 from digest.pipeline import collect_all
 from digest.store import Store
@@ -188,12 +199,15 @@ class Entry:
 
 
 def plan_entries(
-    feeds: int, entries: int, duplicates: int, seed: int
-) -> tuple[list[list[Entry]], int]:
-    """Every feed's entries; returns them with the number of duplicate pairs planted.
+    feeds: int, entries: int, duplicates: int, seed: int, look_alikes: int = 0
+) -> tuple[list[list[Entry]], int, int]:
+    """Every feed's entries; returns them with the numbers of duplicate and look-alike pairs
+    planted.
 
     Pair p copies the first entry of feed 2p into the last entry of feed 2p + 1: verbatim
     for even p (the same words), with one sentence added for odd p (a near-duplicate).
+    Look-alike pair q replaces the second entry of feed 2q with a story and the last but one
+    of feed 2q + 1 with its `look_alike`.
     """
     vocabulary = Vocabulary.build(seed)
     plan: list[list[Entry]] = []
@@ -214,7 +228,73 @@ def plan_entries(
             extra = _sentence(rng, vocabulary, "syndicated.example", markup=False)
             html += f"\n<p>{extra}</p>"
         plan[2 * pair + 1][-1] = Entry(original.title, html)
-    return plan, pairs
+    alikes = min(look_alikes, feeds // 2) if entries >= 4 else 0
+    for pair in range(alikes):
+        rng = random.Random(f"alike:{seed}:{pair}")
+        story = [_sentence(rng, vocabulary, "wire.example", markup=False) for _ in range(36)]
+        other = look_alike(rng, vocabulary, story)
+        for feed, index, sentences in ((2 * pair, 1, story), (2 * pair + 1, entries - 2, other)):
+            title = " ".join(vocabulary.draw(rng, rng.randint(5, 10))).capitalize()
+            paragraphs = [sentences[i : i + 4] for i in range(0, len(sentences), 4)]
+            html = "\n".join(f"<p>{' '.join(each)}</p>" for each in paragraphs)
+            plan[feed][index] = Entry(title, html)
+    return plan, pairs, alikes
+
+
+def look_alike(
+    rng: random.Random, vocabulary: Vocabulary, story: list[str], tries: int = 8
+) -> list[str]:
+    """A different story as long as `story`, sharing its first 30 % of sentences, whose
+    SimHash is as close to the story's as a greedy pick from generated sentences makes it.
+
+    Each pick adds the sentence whose shingles' bit votes most move the look-alike's votes
+    towards the story's fingerprint (each bit's agreement counted up to a margin).
+    """
+    target = simhash(_plain(story))
+    assert target is not None
+    wanted = np.array([1 if target >> bit & 1 else -1 for bit in range(64)], dtype=np.int64)
+    shared = story[: len(story) * 3 // 10]
+    best: list[str] = []
+    best_distance = 65
+    for _ in range(tries):
+        chosen = list(shared)
+        votes = _votes(_plain(chosen))
+        pool = [_sentence(rng, vocabulary, "desk.example", markup=False) for _ in range(300)]
+        pool_votes = np.array([_votes(_plain([each])) for each in pool])
+        used = np.zeros(len(pool), dtype=bool)
+        while len(chosen) < len(story):
+            scores = np.minimum((votes + pool_votes) * wanted, 12).sum(axis=1)
+            scores[used] = np.iinfo(np.int64).min
+            pick = int(np.argmax(scores))
+            used[pick] = True
+            chosen.append(pool[pick])
+            votes = votes + pool_votes[pick]
+        made = simhash(_plain(chosen))
+        distance = bin((made or 0) ^ target).count("1")
+        if distance < best_distance:
+            best, best_distance = chosen, distance
+        if distance <= 4:
+            break
+    return best
+
+
+def _plain(sentences: list[str]) -> str:
+    return html.unescape(" ".join(sentences))
+
+
+def _votes(text: str) -> npt.NDArray[np.int64]:
+    """Each bit's vote (+1 per shingle with it set, -1 per shingle without), as
+    `digest.collect.fingerprint` sums them before taking signs."""
+    words = fingerprint._WORD.findall(text.casefold())
+    if len(words) < 3:
+        return np.zeros(64, dtype=np.int64)
+    ids = np.array([fingerprint._word_hash(word) for word in words], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        mixed = ids[:-2] * fingerprint._K1 + ids[1:-1] * fingerprint._K2 + ids[2:] * fingerprint._K3
+        shingles = fingerprint._finalise(np.unique(mixed))
+    bits = np.unpackbits(shingles.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    votes: npt.NDArray[np.int64] = bits.sum(axis=0, dtype=np.int64) * 2 - len(shingles)
+    return votes
 
 
 def feed_xml(feed: int, row: list[Entry]) -> bytes:
@@ -312,10 +392,16 @@ class _FeedHandler(BaseHTTPRequestHandler):
 
 
 def serve(
-    conn: Connection, feeds: int, entries: int, duplicates: int, seed: int, latency: float
+    conn: Connection,
+    feeds: int,
+    entries: int,
+    duplicates: int,
+    seed: int,
+    latency: float,
+    look_alikes: int = 0,
 ) -> None:
     """The child process: build every feed once, serve them, answer "stats" and "stop"."""
-    plan, pairs = plan_entries(feeds, entries, duplicates, seed)
+    plan, pairs, alikes = plan_entries(feeds, entries, duplicates, seed, look_alikes)
     documents: dict[str, tuple[bytes, str]] = {}
     for feed, row in enumerate(plan):
         body = feed_xml(feed, row)
@@ -326,7 +412,7 @@ def serve(
     server = _FeedServer(documents, latency)
     thread = threading.Thread(target=server.serve_forever, name="feed-server", daemon=True)
     thread.start()
-    conn.send(("ready", server.server_address[1], pairs, size))
+    conn.send(("ready", server.server_address[1], pairs, alikes, size))
     try:
         while True:
             try:
@@ -350,6 +436,7 @@ class FeedServer:
 
     port: int
     planted_duplicates: int
+    planted_look_alikes: int
     bytes_served: int
     conn: Connection
     process: Any  # a SpawnProcess; typeshed gives it no public name
@@ -361,14 +448,14 @@ class FeedServer:
 
 @contextmanager
 def feed_server(
-    feeds: int, entries: int, duplicates: int, seed: int, latency: float
+    feeds: int, entries: int, duplicates: int, seed: int, latency: float, look_alikes: int = 0
 ) -> Iterator[FeedServer]:
     """Start the server process, wait until it listens, and stop it cleanly afterwards."""
     context = get_context("spawn")  # a fresh interpreter: no state shared with this one
     parent, child = context.Pipe()
     process = context.Process(
         target=serve,
-        args=(child, feeds, entries, duplicates, seed, latency),
+        args=(child, feeds, entries, duplicates, seed, latency, look_alikes),
         name="bench-feed-server",
     )
     process.start()
@@ -376,8 +463,8 @@ def feed_server(
     try:
         if not parent.poll(SERVER_START_TIMEOUT):
             raise RuntimeError(f"The feed server did not start within {SERVER_START_TIMEOUT:g} s.")
-        _, port, pairs, size = parent.recv()
-        yield FeedServer(int(port), int(pairs), int(size), parent, process)
+        _, port, pairs, alikes, size = parent.recv()
+        yield FeedServer(int(port), int(pairs), int(alikes), int(size), parent, process)
     except EOFError as exc:
         raise RuntimeError(f"The feed server exited with code {process.exitcode}.") from exc
     finally:
@@ -445,6 +532,30 @@ def timed_collection(
     after = server.stats()
     served = {status: after[status] - before[status] for status in after}
     return Run(report, seconds, cpu_seconds, peak_rss_mb(), traced, served)
+
+
+def planted_merges(store: Store, entries: int, server: FeedServer) -> tuple[int, int]:
+    """How many planted duplicate pairs, and how many look-alike pairs, the store holds as
+    one article (see `plan_entries` for where each pair was planted)."""
+
+    def one_article(first: tuple[int, int], second: tuple[int, int]) -> bool:
+        ids = [
+            store._read(  # the benchmark's own look at what was stored
+                """SELECT items.article_id FROM items JOIN sources ON sources.id = items.source_id
+                   WHERE sources.name = ? AND items.guid = ?""",
+                (f"news-{feed:03d}", f"news{feed}-entry-{index}"),
+            )
+            for feed, index in (first, second)
+        ]
+        return bool(ids[0] and ids[1]) and ids[0][0][0] == ids[1][0][0]
+
+    duplicates = sum(
+        one_article((2 * p, 0), (2 * p + 1, entries - 1)) for p in range(server.planted_duplicates)
+    )
+    alikes = sum(
+        one_article((2 * q, 1), (2 * q + 1, entries - 2)) for q in range(server.planted_look_alikes)
+    )
+    return duplicates, alikes
 
 
 def peak_rss_mb() -> float:
@@ -548,6 +659,9 @@ def main(argv: list[str] | None = None) -> int:
         "--processes", type=int, help="[collect] processes (default: config's, automatic)"
     )
     parser.add_argument("--duplicates", type=int, default=10, help="duplicate pairs planted")
+    parser.add_argument(
+        "--look-alikes", type=int, default=10, help="distinct look-alike pairs planted"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated prose")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace allocations")
     parser.add_argument("--profile", action="store_true", help="cProfile the first run (slow)")
@@ -565,7 +679,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with (
         feed_server(
-            args.feeds, args.entries, args.duplicates, args.seed, args.latency_ms / 1000
+            args.feeds,
+            args.entries,
+            args.duplicates,
+            args.seed,
+            args.latency_ms / 1000,
+            args.look_alikes,
         ) as server,
         tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp,
     ):
@@ -586,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
         profiler = ThreadProfiler() if args.profile or args.profile_out else None
         with Store(config.database) as store:
             first = timed_collection(config, store, server, profiler)
+            merged = planted_merges(store, args.entries, server)
             second = timed_collection(config, store, server)
         if args.tracemalloc:
             tracemalloc.stop()
@@ -593,6 +713,9 @@ def main(argv: list[str] | None = None) -> int:
     print_run("Run 2: every feed unchanged (304)", second, TARGET_SECOND)
     print(f"\nDuplicates found in run 1: {first.report.duplicates}"
           f" (pairs planted: {server.planted_duplicates})")  # fmt: skip
+    print(f"Near-duplicate pairs merged: {merged[0]} of {server.planted_duplicates} planted;"
+          f" look-alike pairs merged (false merges): {merged[1]} of"
+          f" {server.planted_look_alikes} planted")  # fmt: skip
     if profiler is not None:
         profiler.print(save=args.profile_out)
     failed = first.report.source_failures or second.report.source_failures

@@ -26,6 +26,7 @@ from digest.errors import ConfigError
 from digest.models import Source, SourceKind, Subscriber
 from digest.validation import (
     Checker,
+    Invalid,
     Rule,
     address,
     between,
@@ -159,6 +160,21 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreSettings:
+    """How long the store keeps what it collected and sent."""
+
+    # Articles, their items and finished digests older than this many days are pruned
+    # daily by `digest serve` (and by `digest store prune`); 0 keeps everything. At least
+    # `MIN_KEEP_DAYS`, so that a new copy of a story is still recognised as one.
+    keep_days: int = 0
+
+
+MIN_KEEP_DAYS = 30
+"""The de-duplication window (`digest.collect.gather.DEDUP_WINDOW`): a stored article's
+fingerprints are compared with new ones for this long, so it is kept at least as long."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A whole, validated configuration."""
 
@@ -174,6 +190,7 @@ class Config:
     schedule: ScheduleSettings
     sources: tuple[Source, ...]
     subscribers: tuple[Subscriber, ...]
+    store: StoreSettings = StoreSettings()
 
     @property
     def database(self) -> Path:
@@ -250,6 +267,7 @@ def parse(
     sendmail = checker.section(top, "sendmail", SendmailSettings, _SENDMAIL_RULES)
     web = checker.section(top, "web", WebSettings, _WEB_RULES)
     schedule = checker.section(top, "schedule", ScheduleSettings, _SCHEDULE_RULES)
+    store = checker.section(top, "store", StoreSettings, _STORE_RULES)
     sources = checker.sources(top.get("sources", []))
     subscribers = checker.subscribers(top.get("subscribers", []))
 
@@ -268,6 +286,7 @@ def parse(
         schedule=schedule,
         sources=sources,
         subscribers=subscribers,
+        store=store,
     )
 
 
@@ -300,7 +319,7 @@ _TEXT = of_type(str, "text")
 _HOUR, _DAY, _GIB = 3600, 86_400, 1 << 30
 _TOP_KEYS = (
     "data_dir", "digest", "http", "collect", "delivery", "smtp", "sendmail", "web", "schedule",
-    "sources", "subscribers",
+    "store", "sources", "subscribers",
 )  # fmt: skip
 _DIGEST_RULES: dict[str, Rule] = {
     "title": _TEXT,
@@ -369,6 +388,20 @@ _WEB_RULES: dict[str, Rule] = {
     "connection_limit": positive(int, "a whole number", 100_000),
     "idle_timeout": positive(int, "a whole number of seconds", 3_600),
 }
+
+
+def _keep_days(value: Any, checker: Checker) -> Any:
+    """0 (keep everything), or a number of days from `MIN_KEEP_DAYS`."""
+    days = between(int, "a whole number of days", 0, 100 * 365)(value, checker)
+    if isinstance(days, Invalid) or days == 0 or days >= MIN_KEEP_DAYS:
+        return days
+    return Invalid(
+        f"must be 0 (keep everything) or at least {MIN_KEEP_DAYS} days (the window in which "
+        f"a new copy of a story is recognised), not {days}"
+    )
+
+
+_STORE_RULES: dict[str, Rule] = {"keep_days": _keep_days}
 _SCHEDULE_RULES: dict[str, Rule] = {
     "collect_minutes": positive(float, "a number of minutes", 7 * 24 * 60),
     "tick_seconds": positive(float, "a number of seconds", _HOUR),

@@ -399,3 +399,31 @@ def test_worker_processes_prepare_the_same_articles(
     report, articles = collect(pooled)
     assert report.new_articles == 3
     assert [a.article for a in articles] == [a.article for a in expected]
+
+
+def test_with_keep_days_an_item_published_before_the_cutoff_is_not_collected(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    """A feed still listing an entry older than the store keeps cannot bring it back."""
+
+    def dated(guid: str, published: datetime, text: str) -> str:
+        return (
+            f"<item><title>Story {guid}</title><link>https://e.org/{guid}</link>"
+            f"<guid>{guid}</guid><pubDate>{published.strftime('%a, %d %b %Y %H:%M:%S')} GMT"
+            f"</pubDate><description><![CDATA[<p>{text}</p>]]></description></item>"
+        )
+
+    items = dated("old", NOW - timedelta(days=40), STORY) + dated(
+        "new", NOW - timedelta(days=1), STORY.replace("harbour", "river")
+    )
+    http_server.routes["/feed"] = Route(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>'
+        f"<link>https://example.org/</link>{items}</channel></rss>".encode()
+    )
+    source = [{"name": "F", "url": http_server.url("/feed"), "full_text": "never"}]
+    raw: dict[str, Any] = {"sources": source, "store": {"keep_days": 30}}
+    report, articles = collect(config_module.parse(raw, base=tmp_path))
+    assert report.new_articles == 1
+    assert [stored.article.title for stored in articles] == ["Story new"]
+    report, articles = collect(make_config(tmp_path, source))  # keeping everything
+    assert report.new_articles + report.duplicates == 1  # now it is taken

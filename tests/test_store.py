@@ -382,3 +382,49 @@ def test_subscribers_from_before_subscriptions_get_a_token_and_the_defaults(
         (stored,) = migrated.subscribers()
     assert stored.subscriber == replace(READER, name="R")
     assert stored.origin == "config" and len(stored.token) == 32
+
+
+def test_known_guids_answers_for_the_batch_asked_about(store: Store) -> None:
+    store.store_items("feed", [(collected("a", "https://e.org/a"), None)], ["skipped"], when=NOW)
+    store.store_items("other", [(collected("b", "https://e.org/b"), None)], [], when=NOW)
+    assert store.known_guids("feed", ["a", "b", "skipped", "new", "a"]) == {"a", "skipped"}
+    assert store.known_guids("other", ["a", "b"]) == {"b"}
+    assert store.known_guids("nowhere", ["a"]) == set()
+    many = [f"x{n}" for n in range(1200)]  # more than one statement's worth
+    store.store_items("feed", [], many, when=NOW)
+    assert store.known_guids("feed", [*many, "y"]) == set(many)
+
+
+def test_first_seen_is_stored_as_fixed_width_utc_and_old_times_are_migrated(
+    tmp_path: Path,
+) -> None:
+    """A range on `first_seen` is a text comparison: every stored time has one form."""
+    path = tmp_path / "old.sqlite3"
+    db = older_store(path, 6)
+    db.execute("INSERT INTO sources (name, kind, location) VALUES ('feed', 'feed', 'x')")
+    db.execute(
+        "INSERT INTO articles (url, content_hash, title, text, first_seen)"
+        " VALUES ('https://e.org/1', 'h', 'Old', 'Text.', '2026-11-26T09:00:00+02:00')"
+    )
+    db.execute("INSERT INTO items VALUES (1, 'g', 1, '2026-11-26T07:00:00')")
+    db.execute("COMMIT")
+    db.close()
+    with Store(path) as migrated:
+        (row,) = migrated._read("SELECT first_seen FROM articles")
+        assert row[0] == "2026-11-26T07:00:00.000000+00:00"
+        (row,) = migrated._read("SELECT first_seen FROM items")
+        assert row[0] == "2026-11-26T07:00:00.000000+00:00"
+        assert [s.article_id for s in migrated.undelivered(READER.email, limit=5, since=NOW)] == [1]
+        later = NOW + timedelta(microseconds=1)
+        assert migrated.undelivered(READER.email, limit=5, since=later) == []
+
+
+def test_opening_does_not_check_references_but_check_does(tmp_path: Path) -> None:
+    """An open reads no table (it stays O(1)); `check` reads them all and says what is wrong."""
+    path = tmp_path / "digest.sqlite3"
+    with Store(path) as store:
+        assert store.check() == []
+        store._db.execute("PRAGMA foreign_keys = OFF")
+        store._db.execute("INSERT INTO items VALUES (99, 'g', NULL, '2026-11-26')")
+    with Store(path) as reopened:
+        assert reopened.check() == ["items row 1 refers to a missing row of sources"]

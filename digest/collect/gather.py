@@ -26,10 +26,11 @@ why its pages were not fetched, and which setting would allow them.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from digest.collect import fingerprint, read
 from digest.collect.fetch import Fetcher, PrivateAddressRefused, RetryLater
@@ -37,8 +38,9 @@ from digest.collect.prepare import (
     ArticleMaker,
     Prepared,
     describe,
+    parse_items,
     prepare_items,
-    prepare_source,
+    prepare_new,
 )
 from digest.collect.sources import all_sources
 from digest.collect.workers import Workers, cpu_executor, process_pool
@@ -131,6 +133,9 @@ class _Limits:
     now: datetime
     max_items: int
     full_text_wait: timedelta
+    # Items published before this are older than the store keeps (``[store] keep_days``):
+    # a feed still listing them must not bring them back once they are pruned.
+    not_before: datetime | None = None
 
 
 def collect_all(
@@ -153,6 +158,7 @@ def collect_all(
         now=now,
         max_items=config.collect.max_items_per_source,
         full_text_wait=timedelta(hours=config.collect.full_text_wait_hours),
+        not_before=now - timedelta(days=keep) if (keep := config.store.keep_days) else None,
     )
     own_fetcher = fetcher is None
     http = fetcher or new_fetcher(config)
@@ -162,33 +168,44 @@ def collect_all(
     )
     try:
         with ThreadPoolExecutor(max_workers=config.http.concurrency) as pool:
-            futures = {}
+            # At most `window` sources are in hand at once (being read, or done and waiting
+            # for their turn to be stored): each is stored and dropped before another is
+            # started, so memory stays flat however many sources and entries there are.
+            window = max(4, 2 * config.http.concurrency)
+            in_hand: deque[tuple[Future[_Gathered], Source]] = deque()
+            queue: deque[tuple[Source, SourceState]] = deque()
             for source in sources:
                 state = store.source_state(source.name)
                 if state.retry_after is not None and state.retry_after > now:
                     report.sources_deferred += 1
                     log.info("source %s deferred until %s", source.name, state.retry_after)
-                    continue
-                seen = frozenset(store.seen_guids(source.name))
-                due = store.waiting_texts(source.name, due=now)
-                language = source.language or config.digest.language
-                job = pool.submit(
-                    _gather, source, http, state, seen, due, language, make_article, workers,
-                    limits,
-                )  # fmt: skip
-                futures[job] = source
-            # Results are stored in source order, whatever order they arrive in, so that
-            # the first source listed is the one whose copy of a shared story is kept
-            # (its text gives way only to a fuller one).
-            for done, future in enumerate(futures, start=1):
-                source = futures[future]
+                else:
+                    queue.append((source, state))
+            total, done = len(queue), 0
+            while queue or in_hand:
+                while queue and len(in_hand) < window:
+                    source, state = queue.popleft()
+                    due = store.waiting_texts(source.name, due=now)
+                    language = source.language or config.digest.language
+                    job = pool.submit(
+                        _gather, source, http, state, store.known_guids, due, language,
+                        make_article, workers, limits,
+                    )  # fmt: skip
+                    in_hand.append((job, source))
+                # Results are stored in source order, whatever order they arrive in, so
+                # that the first source listed is the one whose copy of a shared story is
+                # kept (its text gives way only to a fuller one).
+                future, source = in_hand.popleft()
                 try:
                     gathered = future.result()
-                except Exception as exc:  # _gather records its failures; this is a safety net
+                except Exception as exc:  # _gather records its failures; a safety net
                     gathered = _Gathered(source, error=exc)
+                del future
                 _record(store, index, gathered, limits=limits, report=report)
+                del gathered
+                done += 1
                 if progress is not None:
-                    progress(done, len(futures), source.name)
+                    progress(done, total, source.name)
     finally:
         workers.shutdown()
         if own_fetcher:
@@ -200,7 +217,7 @@ def _gather(
     source: Source,
     fetcher: Fetcher,
     state: SourceState,
-    seen: frozenset[str],
+    known: Callable[[str, list[str]], set[str]],
     due: list[WaitingText],
     language: str,
     make_article: ArticleMaker,
@@ -208,16 +225,27 @@ def _gather(
     limits: _Limits,
 ) -> _Gathered:
     """Read one source, prepare its new items and fetch the pages its teasers lead to
-    (`due` are earlier teasers whose page is due again); never raises."""
+    (`due` are earlier teasers whose page is due again); never raises.
+
+    Which items are new is asked of the store (`known`) for this batch's identities only:
+    what a source yielded over its whole history is never loaded."""
     gathered = _Gathered(source)
     try:
         raw = read.read_source(source, fetcher, etag=state.etag, last_modified=state.last_modified)
-        gathered.raw = raw
+        # Recording needs the validators, not the bytes: they go once parsed.
+        gathered.raw = replace(raw, content=b"", items=())
         teasers: list[WaitingText] = []
         if not raw.not_modified:
+            items = workers.run(parse_items, raw)
+            del raw
+            if limits.not_before is not None:
+                items = [item for item in items if not _older(item, limits.not_before)]
+            seen = frozenset(known(source.name, [item.guid for item in items]))
             prepared = workers.run(
-                prepare_source, raw, seen, language, make_article, limits.max_items
-            )
+                prepare_new, items, source.full_text, seen, language, make_article,
+                limits.max_items,
+            )  # fmt: skip
+            del items
             gathered.add(prepared)
             gathered.left = prepared.left
             teasers = [WaitingText(item, first_tried=limits.now) for item in prepared.waiting]
@@ -329,10 +357,7 @@ def _store(
         return
     report.sources_read += 1
     raw = gathered.raw
-    pairs = [
-        (article, index.find(article.simhash) if article.simhash is not None else None)
-        for article in gathered.articles
-    ]
+    pairs = [(article, _near(store, index, article)) for article in gathered.articles]
     results = store.store_items(
         name,
         pairs,
@@ -372,6 +397,33 @@ def _store(
         # With items left, the source must not answer "not modified" next time.
         forget_validators=gathered.left > 0,
     )
+
+
+def _older(item: FeedItem, cutoff: datetime) -> bool:
+    published = item.published
+    if published is None:
+        return False
+    return (published if published.tzinfo else published.replace(tzinfo=UTC)) < cutoff
+
+
+def _near(
+    store: Store, index: fingerprint.NearDuplicateIndex, collected: CollectedArticle
+) -> int | None:
+    """The stored article `collected` is a near-duplicate of: the closest fingerprint that
+    `fingerprint.same_story` confirms, if any."""
+    if collected.simhash is None:
+        return None
+    candidates = index.candidates(collected.simhash)
+    if not candidates:
+        return None
+    stored = store.titles_and_texts(candidates)
+    article = collected.article
+    for candidate in candidates:
+        if candidate in stored and fingerprint.same_story(
+            article.title, article.text, *stored[candidate]
+        ):
+            return candidate
+    return None
 
 
 def _note_full_texts(gathered: _Gathered, limits: _Limits, report: CollectionReport) -> None:

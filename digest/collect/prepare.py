@@ -66,9 +66,28 @@ def prepare_source(
     Items whose entry is only a teaser (per the source's ``full_text`` mode) come back in
     `Prepared.waiting`, unprepared. Raises `FeedError` when feed bytes are not a feed.
     """
+    items = read.source_items(raw)
+    return prepare_new(items, raw.source.full_text, seen, language, make_article, max_items)
+
+
+def parse_items(raw: read.RawSource) -> list[FeedItem]:
+    """The items of a read source (`read.source_items`), for a worker to parse."""
+    return read.source_items(raw)
+
+
+def prepare_new(
+    items: list[FeedItem],
+    full_text: str,
+    seen: frozenset[str],
+    language: str,
+    make_article: ArticleMaker,
+    max_items: int | None = None,
+) -> Prepared:
+    """Prepare the items of one source whose identities are not in `seen` (see
+    `prepare_source`; `full_text` is the source's mode)."""
     fresh: list[FeedItem] = []
     identities = set(seen)
-    for item in read.source_items(raw):
+    for item in items:
         if item.guid in identities:
             continue
         identities.add(item.guid)  # a feed listing one entry twice yields it once
@@ -80,7 +99,7 @@ def prepare_source(
     new: list[FeedItem] = []
     waiting: list[FeedItem] = []
     for item in fresh:
-        if read.needs_full_text(item, raw.source.full_text):
+        if read.needs_full_text(item, full_text):
             waiting.append(item)
         else:
             new.append(item)

@@ -120,18 +120,24 @@ def import_opml(config: Config, store: Store, content: bytes, *, location: str) 
     parsed = parse_opml(content, location=location)
     added: list[Source] = []
     known: list[str] = []
+    # The sources are read once and kept up to date here: reading them again for each feed
+    # made an import cost feeds x sources.
+    existing = all_sources(config, store)
+    names = {source.name for source in existing}
+    locations = {source.location for source in existing}
+    locations |= {canonical_url(source.location) for source in existing}
     for feed in parsed.feeds:
-        existing = all_sources(config, store)
-        if any(_same_location(source.location, feed.url) for source in existing):
+        if feed.url in locations or canonical_url(feed.url) in locations:
             known.append(feed.url)
             continue
-        names = {source.name for source in existing}
         name, number = feed.name, 2
         while name in names:
             name, number = f"{feed.name} ({number})", number + 1
         source = Source(name=name, kind=SourceKind.FEED, location=feed.url, origin="cli")
         store.add_source(source)
         added.append(source)
+        names.add(name)
+        locations |= {feed.url, canonical_url(feed.url)}
     return ImportReport(tuple(added), tuple(known), parsed.skipped)
 
 

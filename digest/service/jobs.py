@@ -7,7 +7,8 @@ on start. Both coalesce missed runs into one, never overlap themselves
 is idempotent, because `pipeline.send_due` decides each subscriber's period once, in the
 store. So APScheduler may drop, merge or repeat a tick, and a restart may come at any time:
 no digest is sent twice for a period, and one missed while the service was down is sent
-on restart (within ``grace_hours``).
+on restart (within ``grace_hours``). With ``[store] keep_days`` set, a third job,
+``prune``, removes what is older than that once a day (`Store.prune`).
 
 Each job opens its own connection to the store and logs one line; a failing job is logged
 and the service goes on. `serve` returns once `stop` is set (the command line sets it on
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -53,10 +54,12 @@ def serve(config: Config, *, stop: threading.Event, clock: Clock | None = None) 
             timezone=UTC,
         )
         started = datetime.now(UTC)
-        jobs = (
+        jobs: list[tuple[Callable[[Config, Clock], None], str, float, str]] = [
             (collect, "collect", config.schedule.collect_minutes * 60, "collect every source"),
             (tick, "tick", config.schedule.tick_seconds, "send the digests that are due"),
-        )
+        ]
+        if config.store.keep_days:
+            jobs.append((prune, "prune", 24 * 3600.0, "prune what is older than keep_days"))
         for job, job_id, seconds, name in jobs:
             scheduler.add_job(
                 job,
@@ -110,6 +113,20 @@ def collect(config: Config, now: Clock) -> None:
     )
     for failure in report.source_failures:
         log.warning("source %s failed: %s", failure.what, failure.reason)
+
+
+def prune(config: Config, now: Clock) -> None:
+    """The ``prune`` job: remove what is older than ``[store] keep_days``, one log line."""
+    cutoff = now() - timedelta(days=config.store.keep_days)
+    pruned = _job("pruning", config, lambda store: store.prune(before=cutoff))
+    if pruned is not None:
+        log.info(
+            "pruned what was first seen before %s: %d articles, %d items, %d digests",
+            cutoff.date().isoformat(),
+            pruned.articles,
+            pruned.items,
+            pruned.digests,
+        )
 
 
 def tick(config: Config, now: Clock) -> None:

@@ -3,7 +3,7 @@
 This package is the only code that speaks SQL. The database runs in WAL mode; each public
 method is one unit of work in one transaction. The schema lives in `migrations`; the
 queries are grouped by what they concern (`sources`, `articles`, `deliveries`,
-`outbox`, `subscribers`), and
+`outbox`, `subscribers`, `retention`), and
 `Store` puts them together.
 
 What counts as what:
@@ -25,6 +25,7 @@ from __future__ import annotations
 from digest.store.articles import StoredArticle
 from digest.store.deliveries import DeliveriesStore
 from digest.store.outbox import ClaimedDigest, OutboxEntry, OutboxStore
+from digest.store.retention import Pruned, RetentionStore
 from digest.store.sources import SourcesStore, SourceState
 from digest.store.subscribers import PeriodTaken, StoredSubscriber, SubscribersStore
 from digest.store.waiting import WaitingStore, WaitingText
@@ -33,6 +34,7 @@ __all__ = [
     "ClaimedDigest",
     "OutboxEntry",
     "PeriodTaken",
+    "Pruned",
     "SourceState",
     "Store",
     "StoredArticle",
@@ -41,5 +43,7 @@ __all__ = [
 ]
 
 
-class Store(SourcesStore, DeliveriesStore, OutboxStore, SubscribersStore, WaitingStore):
+class Store(
+    SourcesStore, DeliveriesStore, OutboxStore, SubscribersStore, WaitingStore, RetentionStore
+):
     """An open SQLite store. Use as a context manager, or call `close()`."""

@@ -92,15 +92,44 @@ class StoreCore:
             "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT)"
         )
         applied = {row[0] for row in self._db.execute("SELECT name FROM schema_migrations")}
-        for name, migration in MIGRATIONS:
-            if name in applied:
-                continue
+        pending = [(name, migration) for name, migration in MIGRATIONS if name not in applied]
+        for name, migration in pending:
             with self._transaction() as db:
                 migration(db)
                 db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, now_text()))
-        problems = self._db.execute("PRAGMA foreign_key_check").fetchall()
-        if problems:
-            raise StoreError(f"The store at {self.path} has broken references: {problems[:3]}.")
+        # The check reads every table: it runs after a migration changed them, and on
+        # demand (`check`), never on a plain open, which stays O(1) however large the store.
+        if pending:
+            problems = self._db.execute("PRAGMA foreign_key_check").fetchall()
+            if problems:
+                raise StoreError(f"The store at {self.path} has broken references: {problems[:3]}.")
+
+    def check(self) -> list[str]:
+        """Problems found by SQLite's integrity check and a check of every reference
+        between tables, one line each; empty when the store is sound. Reads the whole
+        store."""
+        with self._lock:
+            try:
+                found = [
+                    str(row[0])
+                    for row in self._db.execute("PRAGMA integrity_check")
+                    if row[0] != "ok"
+                ]
+                found += [
+                    f"{row[0]} row {row[1]} refers to a missing row of {row[2]}"
+                    for row in self._db.execute("PRAGMA foreign_key_check")
+                ]
+            except sqlite3.Error as exc:
+                raise StoreError(f"The store at {self.path or ':memory:'} failed: {exc}.") from exc
+        return found
+
+    def vacuum(self) -> None:
+        """Rewrite the database file without the space freed rows left behind."""
+        with self._lock:
+            try:
+                self._db.execute("VACUUM")
+            except sqlite3.Error as exc:
+                raise StoreError(f"The store at {self.path or ':memory:'} failed: {exc}.") from exc
 
     def applied_migrations(self) -> list[str]:
         """Names of the migrations applied to this database, in order."""

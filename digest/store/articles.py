@@ -11,6 +11,7 @@ from datetime import datetime
 from digest.errors import StoreError
 from digest.models import Article, CollectedArticle
 from digest.store._core import StoreCore, parse_time
+from digest.store.migrations import fixed_time
 from digest.store.waiting import WaitingText, save_waiting
 
 FULLER = 2
@@ -29,6 +30,8 @@ class StoredArticle:
     summary: tuple[str, ...] | None
     summary_key: str | None
 
+
+_BATCH = 500  # identities looked up per statement
 
 # An article's sources as a JSON array, in the order they yielded it: a column expression
 # for a query over `articles`.
@@ -50,11 +53,39 @@ class ArticlesStore(StoreCore):
         )
         return {row[0] for row in rows}
 
+    def known_guids(self, source: str, guids: Iterable[str]) -> set[str]:
+        """Which of `guids` `source` yielded before: one indexed look-up per batch, however
+        many items the source yielded over its history."""
+        wanted = list(dict.fromkeys(guids))
+        known: set[str] = set()
+        row = self._read_one("SELECT id FROM sources WHERE name = ?", (source,))
+        if row is None:
+            return known
+        # SQLite allows 32,766 bound values; a feed's batch is far smaller, but a folder of
+        # files may not be.
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+            rows = self._read(
+                f"""SELECT guid FROM items
+                    WHERE source_id = ? AND guid IN ({", ".join("?" for _ in batch)})""",
+                (int(row[0]), *batch),
+            )
+            known.update(str(each[0]) for each in rows)
+        return known
+
+    def titles_and_texts(self, article_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """(title, text) of each of these articles that is stored, by id."""
+        marks = ", ".join("?" for _ in article_ids)
+        rows = self._read(
+            f"SELECT id, title, text FROM articles WHERE id IN ({marks})", article_ids
+        )
+        return {int(row[0]): (str(row[1]), str(row[2])) for row in rows}
+
     def fingerprints(self, *, since: datetime) -> list[tuple[int, int]]:
         """(article id, SimHash) of the articles first seen since `since`."""
         rows = self._read(
             "SELECT id, simhash FROM articles WHERE simhash IS NOT NULL AND first_seen >= ?",
-            (since.isoformat(),),
+            (fixed_time(since.isoformat()),),
         )
         return [(int(row[0]), _unsigned(int(row[1]))) for row in rows]
 
@@ -101,12 +132,12 @@ class ArticlesStore(StoreCore):
                        VALUES (?, ?, ?, ?)
                        ON CONFLICT (source_id, guid) DO UPDATE SET article_id =
                            excluded.article_id WHERE items.article_id IS NULL""",
-                    (source_id, collected.guid, article_id, when.isoformat()),
+                    (source_id, collected.guid, article_id, fixed_time(when.isoformat())),
                 )
                 results.append((article_id, is_new))
             db.executemany(
                 "INSERT OR IGNORE INTO items (source_id, guid, first_seen) VALUES (?, ?, ?)",
-                [(source_id, guid, when.isoformat()) for guid in skipped],
+                [(source_id, guid, fixed_time(when.isoformat())) for guid in skipped],
             )
             save_waiting(db, source_id, waiting, done_waiting, when)
         return results
@@ -182,7 +213,7 @@ def _insert_article(
             article.image,
             article.text,
             int(article.teaser),
-            when.isoformat(),
+            fixed_time(when.isoformat()),
         ),
     )
     return int(cursor.lastrowid or 0), True

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from digest.store._core import stamp
 from digest.store.articles import SOURCE_NAMES, ArticlesStore, StoredArticle
+from digest.store.migrations import fixed_time
 
 
 class DeliveriesStore(ArticlesStore):
@@ -32,25 +32,33 @@ class DeliveriesStore(ArticlesStore):
             if sources
             else ""
         )
-        since_text = stamp(since) if since is not None else None
+        # The bounds are plain conditions on indexed columns (the rowid, `first_seen`), each
+        # in the statement only when given, so that the planner reads only the new articles.
+        bounds, values = ["1"], list[object]()
+        if after_id is not None:
+            bounds.append("articles.id > ?")
+            values.append(after_id)
+        if since is not None:
+            bounds.append("articles.first_seen >= ?")
+            values.append(fixed_time(since.isoformat()))
         rows = self._read(
             f"""SELECT articles.*, {SOURCE_NAMES} AS source_names FROM articles
-               WHERE NOT EXISTS (
-                   SELECT 1 FROM deliveries JOIN subscribers
-                       ON subscribers.id = deliveries.subscriber_id
-                   WHERE subscribers.email = ? AND deliveries.article_id = articles.id)
+               WHERE {" AND ".join(bounds)}
+               AND NOT EXISTS (
+                   SELECT 1 FROM deliveries
+                   WHERE deliveries.subscriber_id = (
+                           SELECT id FROM subscribers WHERE email = ?)
+                       AND deliveries.article_id = articles.id)
                AND NOT EXISTS (
                    SELECT 1 FROM digests JOIN digest_articles
                        ON digest_articles.digest_id = digests.id
                            AND digest_articles.article_id = articles.id
                    WHERE digests.recipient = ?
                        AND digests.status IN ('queued', 'sending', 'deferred'))
-               AND (? IS NULL OR julianday(articles.first_seen) >= julianday(?))
-               AND (? IS NULL OR articles.id > ?)
                {from_sources}
                ORDER BY COALESCE(articles.published, articles.first_seen) DESC, articles.id DESC
                LIMIT ?""",
-            (email, email, since_text, since_text, after_id, after_id, *sources, limit),
+            (*values, email, email, *sources, limit),
         )
         return [self._stored_article(row) for row in rows]
 
@@ -60,9 +68,14 @@ class DeliveriesStore(ArticlesStore):
 
     def digest_count(self, email: str | None = None) -> int:
         """How many digests were sent (to `email`, or to anyone)."""
-        count = self._scalar(
-            """SELECT count(*) FROM digests
-               WHERE status = 'sent' AND kind = 'digest' AND (? IS NULL OR recipient = ?)""",
-            (email, email),
-        )
+        if email is None:
+            count = self._scalar(
+                "SELECT count(*) FROM digests WHERE status = 'sent' AND kind = 'digest'"
+            )
+        else:
+            count = self._scalar(
+                """SELECT count(*) FROM digests
+                   WHERE recipient = ? AND status = 'sent' AND kind = 'digest'""",
+                (email,),
+            )
         return int(count)

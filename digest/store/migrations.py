@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 
 def _execute_script(db: sqlite3.Connection, script: str) -> None:
@@ -242,6 +243,46 @@ def _v6_full_texts(db: sqlite3.Connection) -> None:
     )
 
 
+def _v7_bounded_queries(db: sqlite3.Connection) -> None:
+    """Indexes so that each recurring query reads what it returns, not the whole history:
+    an article's items (its sources, and which subscriber's sources carry it), a
+    subscriber's latest digest, an address's digests by kind, the outbox by status, the
+    sent messages still to prune, and what retention removes. Times of first sight become
+    fixed-width UTC text, so that a range on them is a plain text comparison an index
+    serves."""
+    _execute_script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS items_article ON items (article_id);
+        CREATE INDEX IF NOT EXISTS items_first_seen ON items (first_seen);
+        CREATE INDEX IF NOT EXISTS deliveries_digest ON deliveries (digest_id);
+        CREATE INDEX IF NOT EXISTS deliveries_article ON deliveries (article_id);
+        CREATE INDEX IF NOT EXISTS periods_digest ON periods (digest_id);
+        CREATE INDEX IF NOT EXISTS digests_subscriber
+            ON digests (subscriber_id, kind, created);
+        CREATE INDEX IF NOT EXISTS digests_latest ON digests (recipient, kind, id);
+        CREATE INDEX IF NOT EXISTS digests_status ON digests (status, id);
+        CREATE INDEX IF NOT EXISTS digests_unpruned ON digests (status, sent)
+            WHERE status = 'sent' AND message IS NOT NULL
+        """,
+    )
+    for table, key in (("articles", "id"), ("items", "rowid")):
+        rows = db.execute(f"SELECT {key}, first_seen FROM {table}").fetchall()
+        db.executemany(
+            f"UPDATE {table} SET first_seen = ? WHERE {key} = ?",
+            [(fixed, row[0]) for row in rows if (fixed := fixed_time(str(row[1]))) != row[1]],
+        )
+
+
+def fixed_time(value: str) -> str:
+    """An ISO time as fixed-width UTC text (see `digest.store._core.stamp`); a time
+    without a zone is taken as UTC."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_initial", _v1_initial),
     ("0002_collection", _v2_collection),
@@ -249,4 +290,5 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0004_subscriptions", _v4_subscriptions),
     ("0005_notices", _v5_notices),
     ("0006_full_texts", _v6_full_texts),
+    ("0007_bounded_queries", _v7_bounded_queries),
 )

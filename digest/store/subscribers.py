@@ -139,9 +139,10 @@ class SubscribersStore(StoreCore):
         marks = ", ".join("?" for _ in origins)
         rows = self._read(
             f"""SELECT subscribers.*, (
-                    SELECT max(digests.created) FROM digests
-                    WHERE digests.subscriber_id = subscribers.id AND digests.status != 'failed'
-                        AND digests.kind = 'digest'
+                    SELECT digests.created FROM digests
+                    WHERE digests.subscriber_id = subscribers.id AND digests.kind = 'digest'
+                        AND digests.status != 'failed'
+                    ORDER BY digests.created DESC LIMIT 1
                 ) AS last_digest
                 FROM subscribers
                 WHERE origin IN ({marks}) AND {where}

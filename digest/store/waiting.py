@@ -15,6 +15,7 @@ from datetime import datetime
 
 from digest.models import FeedItem
 from digest.store._core import StoreCore, parse_time, stamp
+from digest.store.migrations import fixed_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ def save_waiting(
         item = entry.item
         db.execute(
             "INSERT OR IGNORE INTO items (source_id, guid, first_seen) VALUES (?, ?, ?)",
-            (source_id, item.guid, when.isoformat()),
+            (source_id, item.guid, fixed_time(when.isoformat())),
         )
         db.execute(
             """INSERT INTO full_texts (source_id, guid, item, first_tried, attempts,
