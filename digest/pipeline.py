@@ -21,6 +21,7 @@ sources (all when they chose none), that no digest of theirs holds, newest first
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -71,9 +72,8 @@ class RunReport:
     previews: list[tuple[Subscriber, int, str]] = field(default_factory=list)  # dry run
     nothing_new: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (address, period)
-    periods: list[str] = field(
-        default_factory=list
-    )  # addresses whose current period this run decided
+    periods: list[str] = field(default_factory=list)  # whose current period this run decided
+    stopped: bool = False  # by Ctrl-C: what was done is kept, the rest comes next time
     delivery_failures: list[Failure] = field(default_factory=list)  # digests not queued
 
     @property
@@ -123,8 +123,13 @@ def run_once(
     outbox: Path | None = None,
     progress: Progress | None = None,
     send: bool = True,
+    stop: threading.Event | None = None,
 ) -> RunReport:
     """Collect every source, then queue and send each subscriber's digest of what is new.
+
+    Once `stop` is set (Ctrl-C) the run winds down: what was collected is kept, no further
+    digest is queued, the sender stops after the message in hand (queued digests wait in
+    the outbox for `digest send`), and the report says `stopped`.
 
     `now` must be timezone-aware; the sender's clock starts there. Each subscriber's digest
     counts as their digest for the current period (so `digest serve` sends none later that
@@ -148,10 +153,16 @@ def run_once(
             f"{config.path or 'The configuration'} lists no [[subscribers]] and nobody "
             "subscribed; add one, run `digest subscribe ADDRESS`, or pass --to ADDRESS."
         )
-    report = RunReport(collection=collect_all(config, store, now=now, progress=progress))
+    collection = collect_all(config, store, now=now, progress=progress, stop=stop)
+    report = RunReport(collection=collection, stopped=collection.stopped)
+    if report.stopped:
+        return report
     with _sending(config, store, now=now, active=send and not dry_run, many=len(subscribers),
-                  outbox=outbox, report=report) as sender:  # fmt: skip
+                  outbox=outbox, report=report, stop=stop) as sender:  # fmt: skip
         for subscriber in subscribers:
+            if stop is not None and stop.is_set():
+                report.stopped = True
+                break
             period = current_slot(subscriber, now).period if subscribed else None
             if period is not None and store.period_decided(subscriber.email, period):
                 period = None  # this period has its digest: send one more, as asked
@@ -180,12 +191,17 @@ def send_due(config: Config, store: Store, *, now: datetime) -> RunReport:
 
 
 def collect_all(
-    config: Config, store: Store, *, now: datetime, progress: Progress | None = None
+    config: Config,
+    store: Store,
+    *,
+    now: datetime,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> CollectionReport:
     """Collect every source into the store, each new item made into an article with clean
-    text by the extraction stage; return what happened."""
+    text by the extraction stage; return what happened (see `digest.collect.collect_all`)."""
     return collect.collect_all(
-        config, store, now=now, make_article=article_from_item, progress=progress
+        config, store, now=now, make_article=article_from_item, progress=progress, stop=stop
     )
 
 
@@ -286,8 +302,10 @@ def _sending(
     many: int,
     outbox: Path | None,
     report: RunReport,
+    stop: threading.Event | None = None,
 ) -> Iterator[Sender | SenderProcess | None]:
-    """A sender following the outbox while digests are queued; its report goes to `report`."""
+    """A sender following the outbox while digests are queued; its report goes to `report`.
+    Once `stop` is set, the sender finishes the message in hand and stops."""
     if not active:
         yield None
         return
@@ -307,6 +325,8 @@ def _sending(
     try:
         yield sender
     finally:
+        if stop is not None and stop.is_set() and isinstance(sender, Sender):
+            sender.stop("the run was stopped; digests not sent wait in the outbox")
         report.sending = sender.finish()
 
 

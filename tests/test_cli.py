@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from digest import __version__
+from digest import config as config_module
 from digest.cli import cli
+from digest.store import Store
 from digest.summarize.methods import METHODS
 
-from .conftest import DEMO_CONFIG, ROOT, SmtpServer
+from .conftest import DEMO_CONFIG, ROOT, HttpServer, Route, SmtpServer
 
 DEMO = DEMO_CONFIG.parent / "demo"
 
@@ -261,3 +265,44 @@ def test_every_command_and_option_has_help(name: str, command: click.Command) ->
     for parameter in command.params:
         if isinstance(parameter, click.Option):
             assert parameter.help, f"{name} {parameter.opts}"
+
+
+def test_ctrl_c_stops_a_run_within_a_second_keeping_what_was_collected(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    """A real SIGINT while the second source's server has not answered yet: "Stopping...",
+    the fetch is cut short, the first source's articles are kept, exit 130."""
+    from .test_hostile_sources import GOOD, PAGE
+
+    http_server.routes["/good"] = Route(GOOD)
+    http_server.routes["/slow"] = Route(PAGE, content_type="text/html", delay=8.0)
+    config = tmp_path / "slow.toml"
+    config.write_text(
+        '[delivery]\nbackend = "file"\n\n'
+        f'[[sources]]\nname = "Good"\nurl = "{http_server.url("/good")}"\nfull_text = "never"\n\n'
+        f'[[sources]]\nname = "Slow"\nurl = "{http_server.url("/slow")}"\nkind = "page"\n\n'
+        '[[subscribers]]\nemail = "reader@example.org"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "digest", "run", "--config", str(config)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not any(path == "/slow" for path, _ in http_server.requests):
+        assert time.monotonic() < deadline and run.poll() is None, run.communicate()
+        time.sleep(0.02)
+    time.sleep(0.2)
+    interrupted = time.monotonic()
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=30)
+    took = time.monotonic() - interrupted
+    assert run.returncode == 130, (out, err)
+    assert took < 2.0, took
+    assert err.startswith("Stopping...") and "Traceback" not in err
+    assert "what was collected is kept" in err
+    with Store(config_module.load(config).database) as store:
+        assert store.article_count() == 1  # the good source's one story
+        assert store.source_state("Slow").last_fetched is None  # read again next time
+        assert store.digest_count() == 0  # stopped before any digest

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
@@ -80,6 +83,7 @@ def run(
         StoreLock(lock_path(config.database), "digest run", wait=LOCK_WAIT),
         Store(config.database) as store,
         _progress() as progress,
+        _stopped_by_ctrl_c() as stop,
     ):
         report = pipeline.run_once(
             config,
@@ -91,10 +95,36 @@ def run(
             outbox=output,
             progress=progress,
             send=not queue_only,
+            stop=stop,
         )
     _print_report(report)
+    if report.stopped:
+        click.echo("Stopped: what was collected is kept; the rest comes next run.", err=True)
+        sys.exit(130)
     if report.failed:
         sys.exit(1)
+
+
+@contextmanager
+def _stopped_by_ctrl_c() -> Iterator[threading.Event]:
+    """An event set by the first Ctrl-C, which also cuts every fetch short; a second
+    Ctrl-C interrupts at once."""
+    from digest.collect import stop_requests
+
+    stop = threading.Event()
+
+    def on_interrupt(number: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        click.echo("Stopping...", err=True)
+        stop_requests()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager

@@ -7,13 +7,19 @@ are each given no more time than is left before the deadline of the request that
 calling thread is running (`deadline`); past it, the next operation fails at once. httpx's
 synchronous client does all of a request's I/O (redirects included) in the calling thread,
 which is what makes a thread-local deadline hold for the whole request.
+
+`stop_requests` (Ctrl-C) fails every request at once: it shuts down the socket of every open
+connection, which wakes a thread blocked reading it, and refuses every operation after.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +27,24 @@ from typing import Any
 import httpcore
 
 _deadlines = threading.local()
+_stopped = threading.Event()
+_open: weakref.WeakSet[_DeadlineStream] = weakref.WeakSet()
+_open_lock = threading.Lock()
+
+
+def stop_requests() -> None:
+    """Fail every request now, and every one after, until `resume_requests`. Safe to call
+    from a signal handler: it only sets a flag and shuts sockets down."""
+    _stopped.set()
+    with _open_lock:
+        streams = list(_open)
+    for stream in streams:
+        stream.abort()
+
+
+def resume_requests() -> None:
+    """Let requests run again after `stop_requests`."""
+    _stopped.clear()
 
 
 def _time_left(timeout: float | None) -> float | None:
@@ -29,6 +53,8 @@ def _time_left(timeout: float | None) -> float | None:
     Raises `httpcore.ReadTimeout` once the deadline has passed: a zero timeout would make
     the socket non-blocking instead of failing.
     """
+    if _stopped.is_set():
+        raise httpcore.ReadError("the run was stopped")
     deadline: float | None = getattr(_deadlines, "at", None)
     if deadline is None:
         return timeout
@@ -55,6 +81,15 @@ class _DeadlineStream(httpcore.NetworkStream):
 
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
+        with _open_lock:
+            _open.add(self)
+
+    def abort(self) -> None:
+        """Shut the socket down: a read blocked on it returns at once."""
+        sock = self._stream.get_extra_info("socket")
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self._stream.read(max_bytes, _time_left(timeout))

@@ -26,6 +26,7 @@ why its pages were not fetched, and which setting would allow them.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -88,6 +89,7 @@ class CollectionReport:
     full_text_failures: list[Failure] = field(default_factory=list)  # one per page
     full_text_notes: list[Failure] = field(default_factory=list)  # one per source, said
     items_left: dict[str, int] = field(default_factory=dict)  # source: items for next time
+    stopped: bool = False  # stopped part-way (Ctrl-C); the sources not stored come next time
 
 
 @dataclass(slots=True)
@@ -146,9 +148,14 @@ def collect_all(
     make_article: ArticleMaker,
     fetcher: Fetcher | None = None,
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> CollectionReport:
     """Collect every source into the store, each new item made into an article by
-    `make_article`; return what happened."""
+    `make_article`; return what happened.
+
+    Once `stop` is set (Ctrl-C), no source is started or stored any more; the sources
+    stored until then are kept, and the rest are read again next time (nothing of theirs
+    was marked seen). The report then says `stopped`."""
     report = CollectionReport()
     for source in config.sources:
         store.sync_source(source)
@@ -183,6 +190,11 @@ def collect_all(
                     queue.append((source, state))
             total, done = len(queue), 0
             while queue or in_hand:
+                if stop is not None and stop.is_set():
+                    report.stopped = True
+                    for future, _ in in_hand:
+                        future.cancel()
+                    break
                 while queue and len(in_hand) < window:
                     source, state = queue.popleft()
                     due = store.waiting_texts(source.name, due=now)
@@ -201,6 +213,9 @@ def collect_all(
                 except Exception as exc:  # _gather records its failures; a safety net
                     gathered = _Gathered(source, error=exc)
                 del future
+                if stop is not None and stop.is_set():
+                    report.stopped = True
+                    continue  # its fetch may have been cut short: not stored, read again
                 _record(store, index, gathered, limits=limits, report=report)
                 del gathered
                 done += 1
