@@ -10,15 +10,10 @@ text is the extraction stage's; the pass is handed that function by `digest.pipe
 """
 
 from digest.collect.deadline import resume_requests, stop_requests
-from digest.collect.gather import (
-    CollectionReport,
-    Failure,
-    Progress,
-    collect_all,
-    new_fetcher,
-)
+from digest.collect.gather import Progress, collect_all, new_fetcher
 from digest.collect.prepare import ArticleMaker
 from digest.collect.read import load_document
+from digest.collect.report import CollectionReport, Failure
 
 __all__ = [
     "ArticleMaker",

@@ -10,11 +10,11 @@ per host.
 The total deadline covers the whole request: connecting, the headers, the body and every
 redirect (`digest.collect.deadline` keeps it at the socket).
 
-Every request goes through one address policy, at every redirect hop: the host is resolved,
-every address it resolves to is checked before connecting, and the connection goes to the
-very address checked, so DNS cannot change its answer in between. A public address is always
-allowed (an IPv6 address that embeds an IPv4 one, mapped, compatible, NAT64 or 6to4, counts
-as that IPv4 address). Beyond that:
+Every request goes through one address policy (`digest.collect.addresses`), at every
+redirect hop: the host is resolved, every address it resolves to is checked before
+connecting, and the connection goes to the very address checked, so DNS cannot change its
+answer in between. A public address is always allowed (an IPv6 address that embeds an IPv4
+one, mapped, compatible, NAT64 or 6to4, counts as that IPv4 address). Beyond that:
 
 - a link found in a feed (full text behind a teaser) may reach public addresses only;
 - a source's own location, which its owner wrote, may also reach the addresses its own host
@@ -29,9 +29,7 @@ that may not reach it.
 
 from __future__ import annotations
 
-import ipaddress
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -47,13 +45,19 @@ import httpcore
 import httpx
 
 from digest import __version__
-from digest.collect.deadline import DeadlineBackend, deadline
+from digest.collect.addresses import (
+    BlockedAddress,
+    GuardedBackend,
+    Resolver,
+    is_public_address,
+    system_resolver,
+    trusted,
+    trusting,
+)
+from digest.collect.deadline import deadline
 from digest.errors import FetchError
 
 USER_AGENT = f"digest/{__version__} (self-hosted article digest)"
-
-Resolver = Callable[[str, int], list[str]]
-"""Turns a host name and port into the IP addresses a connection may use."""
 
 
 class RetryLater(FetchError):
@@ -65,10 +69,6 @@ class RetryLater(FetchError):
 
     def __reduce__(self) -> tuple[type[RetryLater], tuple[str, datetime]]:
         return RetryLater, (str(self), self.until)
-
-
-class BlockedAddress(Exception):
-    """A host resolved to an address the guard does not allow."""
 
 
 class PrivateAddressRefused(FetchError):
@@ -86,73 +86,6 @@ RETRY_AFTER_LIMIT = timedelta(hours=6)
 """The longest a server's Retry-After defers a source. A larger number (or a date years
 ahead) would stop collecting that source for good; after this long it is simply asked
 again, and a server that still wants a pause says so again."""
-
-
-def system_resolver(host: str, port: int) -> list[str]:
-    """Every address the system resolver gives for `host`."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address in the last 32 bits
-_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local-use, never public
-_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291's deprecated IPv4-compatible form
-
-
-def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address stands for, if it embeds one: IPv4-mapped,
-    IPv4-compatible, NAT64 (64:ff9b::/96) or 6to4 (2002::/16)."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip in _NAT64 or (ip in _COMPATIBLE and int(ip) > 1):  # not :: or ::1
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def is_public_address(address: str) -> bool:
-    """Whether an IP address is globally routable (not loopback, private, link-local...),
-    judging an IPv6 address that embeds an IPv4 one by that IPv4 address."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip in _LOCAL_NAT64:
-            return False
-        inner = embedded_ipv4(ip)
-        if inner is not None:
-            return inner.is_global and not inner.is_multicast
-    return ip.is_global and not ip.is_multicast
-
-
-_trusted = threading.local()  # .addresses: the owner's host's addresses, for this thread
-
-
-class GuardedBackend(DeadlineBackend):
-    """A network backend that connects only to allowed addresses, checked before connecting."""
-
-    def __init__(self, resolver: Resolver, allowed: Callable[[str], bool]) -> None:
-        self.resolver = resolver
-        self.allowed = allowed
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        try:
-            addresses = self.resolver(host, port)
-        except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        blocked = [address for address in addresses if not self.allowed(address)]
-        if blocked or not addresses:
-            raise BlockedAddress(f"{host} resolves to {blocked[0] if blocked else 'nothing'}")
-        # Connect to the address just checked, never to a second lookup of the name.
-        return super().connect_tcp(
-            addresses[0], port, timeout, local_address=local_address, socket_options=socket_options
-        )
 
 
 class _Transport(httpx.HTTPTransport):
@@ -231,7 +164,7 @@ class Fetcher:
         self.address_allowed = address_allowed
 
         def public_or_trusted(address: str) -> bool:
-            return address_allowed(address) or address in getattr(_trusted, "addresses", ())
+            return address_allowed(address) or trusted(address)
 
         # Three clients, one per policy: public addresses only (links); public or the owner's
         # host (a source's own location, never reusing a connection: the host differs per
@@ -286,16 +219,16 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        client, trusted = self._public, tuple[str, ...]()
+        client, owner_addresses = self._public, tuple[str, ...]()
         if allow_private:
             client = self._any
         elif owned:
-            trusted = self._owner_addresses(url)
-            if trusted:
+            owner_addresses = self._owner_addresses(url)
+            if owner_addresses:
                 client = self._owned
         for attempt in (1, 2):
             try:
-                with self._host_slot(url), _trusting(trusted):
+                with self._host_slot(url), trusting(owner_addresses):
                     return self._get(client, url, headers)
             except ValueError as exc:  # the host part of a malformed link (`http://[::1/x`)
                 raise FetchError(f"Cannot fetch {url}: not a valid URL ({exc}).") from exc
@@ -419,16 +352,6 @@ class Fetcher:
             return now + timedelta(minutes=5)
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
         return max(now, min(when, latest))
-
-
-@contextmanager
-def _trusting(addresses: tuple[str, ...]) -> Iterator[None]:
-    """The owner's host's `addresses` are allowed to this thread while the block runs."""
-    _trusted.addresses = addresses
-    try:
-        yield
-    finally:
-        _trusted.addresses = ()
 
 
 def _result(response: httpx.Response, content: bytes) -> FetchResult:

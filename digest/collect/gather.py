@@ -16,11 +16,8 @@ going to the debug log, and the pass goes on; a source that failed keeps every i
 seen. One source gives at most ``[collect] max_items_per_source`` new items a run, newest
 first; while it has more, its validators are forgotten so that the next run reads it in full.
 
-A teaser whose page cannot be fetched waits (`digest.store.waiting`): its page is tried again
-on later runs with a growing pause (`RETRY_FIRST` doubling up to `RETRY_MOST`) for
-`RETRY_FOR`; once it has waited ``[collect] full_text_wait_hours`` its teaser is stored as an
-article marked as one, which a page fetched later replaces. Each source says once per run
-why its pages were not fetched, and which setting would allow them.
+The pages behind teasers are fetched, and wait when they cannot be, as `fulltext` says; the
+records the pass hands around and returns are in `report`.
 """
 
 from __future__ import annotations
@@ -30,19 +27,19 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from digest.collect import fingerprint, read
-from digest.collect.fetch import Fetcher, PrivateAddressRefused, RetryLater
+from digest.collect.fetch import Fetcher, RetryLater
+from digest.collect.fulltext import fetch_full_texts, note_full_texts
 from digest.collect.prepare import (
     ArticleMaker,
-    Prepared,
     describe,
     parse_items,
-    prepare_items,
     prepare_new,
 )
+from digest.collect.report import CollectionReport, Failure, Gathered, Limits
 from digest.collect.sources import all_sources
 from digest.collect.workers import Workers, cpu_executor, process_pool
 from digest.config import Config
@@ -55,63 +52,8 @@ log = logging.getLogger("digest")
 DEDUP_WINDOW = timedelta(days=30)
 """How far back a new article is compared with stored ones for near-duplicates."""
 
-RETRY_FIRST = timedelta(minutes=30)
-RETRY_MOST = timedelta(hours=12)
-RETRY_FOR = timedelta(days=3)
-"""A teaser's page is tried again after `RETRY_FIRST`, then after twice as long each time up
-to `RETRY_MOST`, for `RETRY_FOR` after the first try: long enough for a site that is down
-for a day or a source whose settings are fixed the next morning, short enough that a page
-gone for good is not asked for forever."""
-
 Progress = Callable[[int, int, str], None]
 """Called after each source with (sources done, sources in all, the source's name)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """Something that went wrong in a run, in one line."""
-
-    what: str  # a source name, an item URL or an email address
-    reason: str
-
-
-@dataclass(slots=True)
-class CollectionReport:
-    """What one collection pass did."""
-
-    sources_read: int = 0
-    sources_unchanged: int = 0
-    sources_deferred: int = 0
-    new_articles: int = 0
-    duplicates: int = 0
-    source_failures: list[Failure] = field(default_factory=list)
-    item_failures: list[Failure] = field(default_factory=list)
-    full_text_failures: list[Failure] = field(default_factory=list)  # one per page
-    full_text_notes: list[Failure] = field(default_factory=list)  # one per source, said
-    items_left: dict[str, int] = field(default_factory=dict)  # source: items for next time
-    stopped: bool = False  # stopped part-way (Ctrl-C); the sources not stored come next time
-
-
-@dataclass(slots=True)
-class _Gathered:
-    """What a thread brings back from one source."""
-
-    source: Source
-    raw: read.RawSource | None = None
-    articles: list[CollectedArticle] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    error: Exception | None = None
-    item_failures: list[Failure] = field(default_factory=list)
-    full_text_failures: list[Failure] = field(default_factory=list)
-    refused: str = ""  # why a page was refused as private, when one was
-    waiting: list[WaitingText] = field(default_factory=list)  # teasers still waiting
-    done_waiting: list[str] = field(default_factory=list)  # teasers that wait no more
-    left: int = 0  # new items beyond the cap
-
-    def add(self, prepared: Prepared) -> None:
-        self.articles.extend(prepared.articles)
-        self.skipped.extend(prepared.skipped)
-        self.item_failures.extend(Failure(what, why) for what, why in prepared.failures)
 
 
 def new_fetcher(config: Config) -> Fetcher:
@@ -126,18 +68,6 @@ def new_fetcher(config: Config) -> Fetcher:
         per_host=http.per_host,
         max_retry_wait=http.max_retry_wait,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Limits:
-    """What bounds one pass's work on a source."""
-
-    now: datetime
-    max_items: int
-    full_text_wait: timedelta
-    # Items published before this are older than the store keeps (``[store] keep_days``):
-    # a feed still listing them must not bring them back once they are pruned.
-    not_before: datetime | None = None
 
 
 def collect_all(
@@ -161,7 +91,7 @@ def collect_all(
         store.sync_source(source)
     sources = all_sources(config, store)
     index = fingerprint.NearDuplicateIndex(store.fingerprints(since=now - DEDUP_WINDOW))
-    limits = _Limits(
+    limits = Limits(
         now=now,
         max_items=config.collect.max_items_per_source,
         full_text_wait=timedelta(hours=config.collect.full_text_wait_hours),
@@ -179,7 +109,7 @@ def collect_all(
             # for their turn to be stored): each is stored and dropped before another is
             # started, so memory stays flat however many sources and entries there are.
             window = max(4, 2 * config.http.concurrency)
-            in_hand: deque[tuple[Future[_Gathered], Source]] = deque()
+            in_hand: deque[tuple[Future[Gathered], Source]] = deque()
             queue: deque[tuple[Source, SourceState]] = deque()
             for source in sources:
                 state = store.source_state(source.name)
@@ -211,7 +141,7 @@ def collect_all(
                 try:
                     gathered = future.result()
                 except Exception as exc:  # _gather records its failures; a safety net
-                    gathered = _Gathered(source, error=exc)
+                    gathered = Gathered(source, error=exc)
                 del future
                 if stop is not None and stop.is_set():
                     report.stopped = True
@@ -237,14 +167,14 @@ def _gather(
     language: str,
     make_article: ArticleMaker,
     workers: Workers,
-    limits: _Limits,
-) -> _Gathered:
+    limits: Limits,
+) -> Gathered:
     """Read one source, prepare its new items and fetch the pages its teasers lead to
     (`due` are earlier teasers whose page is due again); never raises.
 
     Which items are new is asked of the store (`known`) for this batch's identities only:
     what a source yielded over its whole history is never loaded."""
-    gathered = _Gathered(source)
+    gathered = Gathered(source)
     try:
         raw = read.read_source(source, fetcher, etag=state.etag, last_modified=state.last_modified)
         # Recording needs the validators, not the bytes: they go once parsed.
@@ -264,7 +194,7 @@ def _gather(
             gathered.add(prepared)
             gathered.left = prepared.left
             teasers = [WaitingText(item, first_tried=limits.now) for item in prepared.waiting]
-        _full_texts(gathered, teasers + due, fetcher, language, make_article, workers, limits)
+        fetch_full_texts(gathered, teasers + due, fetcher, language, make_article, workers, limits)
     except Exception as exc:  # the source's failure, whatever it is; nothing of it is stored
         if not isinstance(exc, DigestError):
             log.debug("source %s failed", source.name, exc_info=True)
@@ -272,68 +202,12 @@ def _gather(
     return gathered
 
 
-def _full_texts(
-    gathered: _Gathered,
-    teasers: list[WaitingText],
-    fetcher: Fetcher,
-    language: str,
-    make_article: ArticleMaker,
-    workers: Workers,
-    limits: _Limits,
-) -> None:
-    """Fetch and prepare the page behind each teaser; a teaser whose page does not come
-    waits for the next run, and its teaser is prepared once it has waited long enough."""
-    source, now = gathered.source, limits.now
-    pages: list[FeedItem] = []
-    shown: list[FeedItem] = []  # teasers to store as they are, marked as teasers
-    for entry in teasers:
-        try:
-            pages.append(read.fetch_full_text(entry.item, source, fetcher))
-            gathered.done_waiting.append(entry.item.guid)
-            continue
-        except Exception as exc:  # this page's failure only
-            if not isinstance(exc, DigestError):
-                log.debug("page %s failed", entry.item.url, exc_info=True)
-            reason = describe(exc)
-            if isinstance(exc, PrivateAddressRefused):
-                gathered.refused = exc.detail
-        gathered.full_text_failures.append(Failure(entry.item.url, reason))
-        show = not entry.teaser_stored and now - entry.first_tried >= limits.full_text_wait
-        if now - entry.first_tried >= RETRY_FOR:
-            gathered.done_waiting.append(entry.item.guid)  # asked long enough
-            show = not entry.teaser_stored
-        else:
-            attempts = entry.attempts + 1
-            pause = min(RETRY_FIRST * 2 ** min(attempts - 1, 10), RETRY_MOST)
-            gathered.waiting.append(
-                replace(
-                    entry,
-                    attempts=attempts,
-                    next_attempt=now + pause,
-                    last_error=reason,
-                    teaser_stored=entry.teaser_stored or show,
-                )
-            )
-        if show:
-            shown.append(entry.item)
-    if pages:
-        prepared = workers.run(prepare_items, pages, language, make_article)
-        gathered.add(prepared)
-        # A page with no article in it (a paywall, a consent wall): its teaser beats nothing.
-        unread = set(prepared.skipped)
-        shown.extend(
-            entry.item for entry in teasers if entry.item.guid in unread and not entry.teaser_stored
-        )
-    if shown:
-        gathered.add(workers.run(prepare_items, shown, language, make_article, teaser=True))
-
-
 def _record(
     store: Store,
     index: fingerprint.NearDuplicateIndex,
-    gathered: _Gathered,
+    gathered: Gathered,
     *,
-    limits: _Limits,
+    limits: Limits,
     report: CollectionReport,
 ) -> None:
     """Store what one source gave and how its collection went; never raises."""
@@ -355,9 +229,9 @@ def _record(
 def _store(
     store: Store,
     index: fingerprint.NearDuplicateIndex,
-    gathered: _Gathered,
+    gathered: Gathered,
     *,
-    limits: _Limits,
+    limits: Limits,
     report: CollectionReport,
 ) -> None:
     name, now = gathered.source.name, limits.now
@@ -391,7 +265,7 @@ def _store(
     for failure in gathered.item_failures:
         log.warning("item %s from %s skipped: %s", failure.what, name, failure.reason)
     report.item_failures.extend(gathered.item_failures)
-    _note_full_texts(gathered, limits, report)
+    note_full_texts(gathered, limits, report)
     if raw.not_modified:
         report.sources_unchanged += 1
         store.record_fetch(name, when=now, status="not modified")
@@ -439,28 +313,3 @@ def _near(
         ):
             return candidate
     return None
-
-
-def _note_full_texts(gathered: _Gathered, limits: _Limits, report: CollectionReport) -> None:
-    """Say once for the source why pages behind its teasers were not fetched, and what
-    happens to them."""
-    failures = gathered.full_text_failures
-    if not failures:
-        return
-    report.full_text_failures.extend(failures)
-    name = gathered.source.name
-    count = f"{len(failures)} page" if len(failures) == 1 else f"{len(failures)} pages"
-    if gathered.refused:
-        why = (
-            f"{gathered.refused}, a private or local address; set allow_private = true "
-            f"for source {name!r} to allow it"
-        )
-    else:
-        why = failures[0].reason.rstrip(".")
-    hours = limits.full_text_wait.total_seconds() / 3600
-    note = (
-        f"{count} behind teasers not fetched ({why}). Tried again on later runs; after "
-        f"{hours:g} h the digest shows the feed's teaser, marked as such."
-    )
-    log.warning("full text of source %s: %s", name, note)
-    report.full_text_notes.append(Failure(name, note))
