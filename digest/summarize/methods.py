@@ -35,7 +35,7 @@ import math
 import re
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from typing import Any
@@ -56,10 +56,16 @@ from sumy.utils import get_stop_words
 from digest.errors import SummarizeError
 from digest.language import detect_language, known_language
 from digest.models import Article, Summary
-from digest.summarize.newsrank import content_terms, is_furniture, rank_sentences
+from digest.summarize import scorer
+from digest.summarize.newsrank import (
+    content_terms,
+    is_furniture,
+    rank_sentences,
+    sentence_features,
+)
 from digest.summarize.tokenizer import Tokenizer
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "summarize", "summarize_text"]
+__all__ = ["DEFAULT_METHOD", "METHODS", "newsrank_features", "summarize", "summarize_text"]
 
 _RANKERS: dict[str, Callable[..., Any]] = {
     "lexrank": LexRankSummarizer,
@@ -128,6 +134,7 @@ def summarize_text(
     title: str = "",
     ratio: float | None = None,
     max_words: int | None = None,
+    weights: scorer.Weights | None = None,
 ) -> list[str]:
     """Return the sentences that best summarise ``text``, in article order.
 
@@ -144,6 +151,8 @@ def summarize_text(
     near-duplicates. Empty text, text that is only page furniture, or ``sentences < 1``
     gives ``[]``; a text with fewer sentences than asked gives all of them. Sentences
     without a word (bare numbers, symbols) are left out unless the text has nothing else.
+
+    ``weights`` replaces the shipped weights of ``newsrank``'s scorer (for fitting them).
 
     Raises ``SummarizeError`` for a method name not in ``METHODS``, a ``ratio`` outside
     (0, 1] or a ``max_words`` below 1.
@@ -167,7 +176,7 @@ def summarize_text(
     elif name == DEFAULT_METHOD:
         # No pairwise near-duplicate pass first: the ranking's redundancy penalty and the
         # check in _take keep repeats out, at a fraction of the cost.
-        ranked = _newsrank(candidates[:_MAX_CANDIDATES], lang, title)
+        ranked = _newsrank(candidates[:_MAX_CANDIDATES], lang, title, weights)
     else:
         limit = _MAX_CANDIDATES_KL if name == "kl" else _MAX_CANDIDATES
         candidates = _drop_near_duplicates(_most_central(candidates, limit, lang.stop_words))
@@ -320,18 +329,67 @@ def _most_central(
     return [candidates[i] for i in sorted(best)]
 
 
-def _newsrank(candidates: list[_Candidate], lang: _Language, title: str) -> Iterable[_Candidate]:
+def _newsrank(
+    candidates: list[_Candidate], lang: _Language, title: str, weights: scorer.Weights | None
+) -> Iterable[_Candidate]:
     """Rank candidates with the project's own method, best first, lazily."""
+    terms, title_terms = _terms(candidates, lang, title)
+    counts = [_word_count(c) for c in candidates]
+    texts = [c.text for c in candidates]
+    order = rank_sentences(texts, terms, counts, title_terms=title_terms, weights=weights)
+    return _first_wording(candidates, order)
+
+
+def _first_wording(candidates: list[_Candidate], order: Iterable[int]) -> Iterator[_Candidate]:
+    """Yield candidates in ranked order, each repeat in the wording that came first.
+
+    A page that repeats its lead further down should give the lead, not the late copy,
+    whichever of the two the scorer happens to rank higher; ``_take`` then skips the copy.
+    """
+    given: set[int] = set()
+    for index in order:
+        if index in given:
+            continue
+        words = candidates[index].words
+        pick = next(
+            (
+                earlier
+                for earlier in range(index)
+                if earlier not in given and _is_near_duplicate(candidates[earlier].words, words)
+            ),
+            index,
+        )
+        given.add(pick)
+        yield candidates[pick]
+        if pick != index:
+            given.add(index)
+            yield candidates[index]
+
+
+def _terms(
+    candidates: list[_Candidate], lang: _Language, title: str
+) -> tuple[list[list[str]], list[str]]:
     words = [c.tokens for c in candidates]
     words.append(lang.tokenizer.to_words(title.lower()))
     *terms, title_terms = content_terms(words, lang.stemmer, lang.stop_words)
-    order = rank_sentences(
-        [c.text for c in candidates],
-        terms,
-        [_word_count(c) for c in candidates],
-        title_terms=title_terms,
-    )
-    return (candidates[index] for index in order)
+    return terms, title_terms
+
+
+def newsrank_features(
+    text: str, language: str | None = None, *, title: str = ""
+) -> tuple[list[str], numpy.ndarray[Any, Any]]:
+    """The sentences ``newsrank`` would rank in ``text`` and their scorer features.
+
+    For fitting the scorer: the same candidates, in article order, as ``summarize_text``.
+    """
+    lang = _language(known_language(language) or known_language(detect_language(text)) or "english")
+    candidates = [c for c in _candidates(text, lang.tokenizer) if not _is_furniture(c)]
+    candidates = candidates[:_MAX_CANDIDATES]
+    terms, title_terms = _terms(candidates, lang, title)
+    counts = [_word_count(c) for c in candidates]
+    texts = [c.text for c in candidates]
+    features, _ = sentence_features(texts, terms, counts, title_terms=title_terms)
+    return texts, features
 
 
 class _Ranking:
