@@ -38,8 +38,10 @@ SOURCE_WEIGHTS = {"bbc-news-summary": 0.3}
 centrality (see the data README); at full weight they pull the scorer off the lead, which
 loses on the human highlights and writers' summaries, and without them the scorer loses
 its edge over LexRank on BBC. 0.3 was picked from 0, 0.05, 0.15, 0.3, 0.5 and 1, and the
-feature set settled, by looking at the out-of-fold scores of ``bench/summaries.py``: those
-scores are therefore slightly optimistic for these two choices."""
+feature set settled (sentence flags outside the lead, datelines and bylines as features,
+relative position: dropped, their intervals straddling zero), by looking at the
+out-of-fold scores of ``bench/summaries.py``: those are slightly optimistic for these
+choices."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,33 +84,30 @@ def test_features_have_one_column_per_name_and_one_row_per_sentence() -> None:
 @pytest.mark.parametrize(
     ("opener", "flag"),
     [
-        ("Who would have thought a harbour could matter this much?", "question"),
-        ('"We are open again," the harbour master told reporters.', "opens_quote"),
-        (
-            "DUNMORE, Ireland -- The harbour in Dunmore reopened to cargo ships on Friday.",
-            "dateline",
-        ),
-        ("By . Mary Byrne . PUBLISHED: 10:02 EST, 3 May 2014 . The harbour reopened.", "byline"),
+        ("Who would have thought a harbour could matter this much?", "early_question"),
+        ('"We are open again," the harbour master told reporters.', "early_quote"),
+        ("The harbour took 31 days and 2 million euros to mend.", "early_number"),
+        ("The harbour is open again, the harbour master says.", "early_said"),
     ],
 )
-def test_a_soft_opener_is_flagged_and_so_are_the_sentences_after_it(opener: str, flag: str) -> None:
-    sentences = [opener, *SENTENCES]
-    *terms, title_terms = _terms([*sentences, ""])
-    counts = [len(s.split()) for s in sentences]
-    features, _ = sentence_features(sentences, terms, counts, title_terms=title_terms)
-    column = {name: index for index, name in enumerate(FEATURES)}
-    assert features[0, column[flag]] == 1.0
-    assert features[0, column["soft_opener"]] == 1.0
-    assert list(features[:, column["after_soft"]]) == [0.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+def test_the_leads_signals_are_seen_in_the_lead_only(opener: str, flag: str) -> None:
+    """The same sentence sets its flag when it opens the text, not further down."""
+    column = FEATURES.index(flag)
+    for sentences, row in (([opener, *SENTENCES], 0), ([*SENTENCES, opener], len(SENTENCES))):
+        *terms, title_terms = _terms([*sentences, ""])
+        counts = [len(s.split()) for s in sentences]
+        features, _ = sentence_features(sentences, terms, counts, title_terms=title_terms)
+        assert features[row, column] == (1.0 if row == 0 else 0.0)
 
 
-def test_a_plain_lead_is_not_soft() -> None:
+def test_a_plain_lead_sets_no_question_or_quote_flag() -> None:
     *terms, title_terms = _terms([*SENTENCES, ""])
     counts = [len(s.split()) for s in SENTENCES]
     features, _ = sentence_features(SENTENCES, terms, counts, title_terms=title_terms)
-    column = {name: index for index, name in enumerate(FEATURES)}
-    assert not features[:, column["soft_opener"]].any()
-    assert not features[:, column["after_soft"]].any()
+    for flag in ("early_question", "early_quote"):
+        assert not features[:, FEATURES.index(flag)].any()
+    # "The mayor ... said": attribution, third sentence, inside the lead.
+    assert list(features[:, FEATURES.index("early_said")]) == [0.0, 0.0, 1.0, 0.0, 0.0]
 
 
 def test_shipped_weights_fit_the_features() -> None:

@@ -12,9 +12,9 @@ How a sentence is scored:
    frequency, inverse sentence frequency within the article). Each sentence gets the
    features of ``digest.summarize.scorer``: its position (news puts the point first), its
    centrality (the sum of its cosine similarities to all others, scaled to [0, 1]), its
-   similarity to the headline and to the opening sentence, its length, and signs that it
-   is not the point: a question or quote opener, a dateline or byline, a photo caption,
-   page furniture, no sentence ending.
+   similarity to the headline and to the opening sentence, its length, and, for the
+   opening sentences, signs of a soft lead: a question, a quote, a short teaser, no number
+   and no attribution.
 2. **Score.** A logistic model over those features, learned from which sentences best
    match reference summaries (``bench/train_scorer.py``), weights shipped as
    ``weights.json``. So the lead wins where it is good and loses where it is soft.
@@ -213,41 +213,21 @@ def sentence_features(
     top = centrality.max() if len(sentences) else 0.0
     if top > 0:
         centrality /= top
-    flags = [
-        sentence_flags(text, words, is_furniture(text, words))
-        for text, words in zip(sentences, word_counts, strict=True)
-    ]
+    flags = [sentence_flags(text) for text in sentences]
     features = scorer.feature_matrix(
         flags, word_counts, centrality, matrix @ title, similarity, has_title=bool(title_terms)
     )
     return features, similarity
 
 
-def sentence_flags(sentence: str, word_count: int, furniture: bool) -> dict[str, bool]:
-    """The yes-or-no signals of one sentence that the scorer weighs."""
-    stripped = sentence.strip()
-    head = stripped[:60]
+def sentence_flags(sentence: str) -> dict[str, bool]:
+    """The yes-or-no signals of one sentence that the scorer weighs (``scorer.FLAGS``)."""
     return {
-        "furniture": furniture,
-        "caption": ("(" in sentence and _CAPTION_MARK.search(sentence) is not None)
-        or _LABEL.match(sentence) is not None,
-        "unterminated": stripped.rstrip(_CLOSERS)[-1:] not in _TERMINATORS,
-        "question": stripped.rstrip(_CLOSERS).endswith("?"),
+        "question": sentence.strip().rstrip(_CLOSERS).endswith("?"),
         "quote": any(mark in sentence for mark in '"\u201c\u201d'),
-        "opens_quote": stripped[:1] in "\"\u201c\u2018'",
         "number": any(ch.isdigit() for ch in sentence),
-        "dateline": _DATELINE.match(head) is not None,
-        "byline": _BYLINE_ANYWHERE.search(head) is not None or "|" in sentence,
         "said": " said" in sentence or " says" in sentence,
     }
-
-
-# "WASHINGTON (Reuters) - ", "DUNMORE, Ireland -- ", "Norfolk, Virginia (CNN)", "(CNN)"
-_DATELINE = re.compile(
-    r"\s*(?:[A-Z][\w.'-]*(?:[ ,]+[A-Z][\w.'-]*){0,3}\s*)?\((?:CNN|AP|AFP|Reuters)[^)]{0,12}\)"
-    r"|\s*[A-Z][A-Z.'-]+(?:[ ,]+[A-Z][\w.'-]*){0,3}\s*(?:--|\u2014|\u2013|-)\s"
-)
-_BYLINE_ANYWHERE = re.compile(r"(?:^|\s|\.)(?:By|BY)\s+\.?\s*[A-Z]|Reporter\b|PUBLISHED|UPDATED")
 
 
 def rank_sentences(

@@ -20,20 +20,10 @@ from typing import Any
 
 import numpy
 
-__all__ = ["FEATURES", "Weights", "feature_matrix", "score", "shipped_weights"]
+__all__ = ["FEATURES", "FLAGS", "Weights", "feature_matrix", "score", "shipped_weights"]
 
-_FLAGS = (
-    "furniture",
-    "caption",
-    "unterminated",
-    "question",
-    "quote",
-    "opens_quote",
-    "number",
-    "dateline",
-    "byline",
-    "said",
-)
+FLAGS = ("question", "quote", "number", "said")
+"""The yes-or-no signals of a sentence the scorer weighs, in the lead only."""
 FEATURES: tuple[str, ...] = (
     "first",
     "second",
@@ -48,26 +38,20 @@ FEATURES: tuple[str, ...] = (
     "log_words",
     "short",
     "long",
-    *_FLAGS,
-    "soft_opener",  # the first sentence, when it is a question, quote, dateline or caption
-    "after_soft",  # the second to fourth sentence, after such an opener
     # The opening three sentences again, feature by feature: whether the lead is soft
-    # depends on what is in it, which a model additive in position alone cannot see.
+    # (a question, a quote, a short teaser, no number or attribution) depends on what is
+    # in it, which a model additive in position alone cannot see.
     "early_log_words",
     "early_short",
     "early_centrality",
-    "early_question",
-    "early_quote",
-    "early_number",
-    "early_said",
     "early_title",
+    *(f"early_{flag}" for flag in FLAGS),
 )
 """The scorer's inputs, in the column order of ``feature_matrix``."""
 
 _EARLY = 3  # sentences: the lead
 _SHORT_WORDS = 12
 _LONG_WORDS = 80
-_SOFT = ("question", "opens_quote", "dateline", "byline", "caption", "unterminated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,24 +122,12 @@ def feature_matrix(
     matrix[:, column["log_words"]] = numpy.log1p(words)
     matrix[:, column["short"]] = words < _SHORT_WORDS
     matrix[:, column["long"]] = words > _LONG_WORDS
-    for name in _FLAGS:
-        matrix[:, column[name]] = [sentence[name] for sentence in flags]
-    soft = any(flags[0][name] for name in _SOFT)
-    matrix[0, column["soft_opener"]] = float(soft)
-    if soft:
-        matrix[1:4, column["after_soft"]] = 1.0
     early = position < _EARLY
-    for name, source in (
-        ("early_log_words", "log_words"),
-        ("early_short", "short"),
-        ("early_centrality", "centrality"),
-        ("early_question", "question"),
-        ("early_quote", "quote"),
-        ("early_number", "number"),
-        ("early_said", "said"),
-        ("early_title", "title"),
-    ):
-        matrix[:, column[name]] = matrix[:, column[source]] * early
+    for name in ("log_words", "short", "centrality", "title"):
+        matrix[:, column[f"early_{name}"]] = matrix[:, column[name]] * early
+    for name in FLAGS:
+        matrix[:, column[f"early_{name}"]] = [sentence[name] for sentence in flags]
+        matrix[~early, column[f"early_{name}"]] = 0.0
     return matrix
 
 
