@@ -119,7 +119,7 @@ def _require(module: str, package: str) -> ModuleType:
     except ImportError:
         sys.exit(
             f"This benchmark needs the {package!r} package, which is not installed. "
-            f"Install the benchmark tools with: pip install rouge-score pysbd"
+            "Install the benchmark tools with: pip install -e '.[bench,train]'"
         )
 
 
@@ -286,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         methods = {name: run for name, run in methods.items() if name in args.only}
     if args.folds and default_label() in methods:
+        _require("sklearn", "scikit-learn")
         methods[default_label()] = out_of_fold_default(articles, args.folds)
     scorer = rouge_scorer.RougeScorer(list(_METRICS), use_stemmer=True)
     with warnings.catch_warnings():
