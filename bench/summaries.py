@@ -240,13 +240,13 @@ def print_intervals(rows: dict[str, list[Result]]) -> None:
         print(f"  default - {baseline:<8}: " + "; ".join(cells))
 
 
-def out_of_fold_default(articles: list[Article], folds: int) -> Summarizer:
+def out_of_fold_default(articles: list[Article], folds: int, seed: int = _SEED) -> Summarizer:
     """The default with, for each article, weights fitted on the other folds only."""
     import train_scorer
 
     from digest.summarize.methods import summarize_text
 
-    fold = deal_folds(articles, folds)
+    fold = deal_folds(articles, folds, seed)
     examples = train_scorer.examples(articles)
     fitted = [
         train_scorer.fit([e for e, f in zip(examples, fold, strict=True) if f != k])
@@ -270,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         "--folds", type=int, default=5, help="cross-validation folds for the default (0: none)"
     )
     parser.add_argument(
+        "--seed", type=int, default=_SEED, help="seed of the fold shuffle (intervals: fixed)"
+    )
+    parser.add_argument(
         "--only", nargs="+", metavar="NAME", help="score only these methods (display names)"
     )
     args = parser.parse_args(argv)
@@ -287,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         methods = {name: run for name, run in methods.items() if name in args.only}
     if args.folds and default_label() in methods:
         _require("sklearn", "scikit-learn")
-        methods[default_label()] = out_of_fold_default(articles, args.folds)
+        methods[default_label()] = out_of_fold_default(articles, args.folds, args.seed)
     scorer = rouge_scorer.RougeScorer(list(_METRICS), use_stemmer=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # LSA and numpy warn on degenerate inputs
