@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import collections
+import importlib.util
 import json
 import random
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy
 import pytest
@@ -477,3 +481,38 @@ def test_dev_articles_give_verbatim_sentences_in_order_without_repeats() -> None
         starts = [text.find(sentence) for sentence in chosen]
         assert -1 not in starts
         assert starts == sorted(starts)
+
+
+# --- the summaries benchmark's judging helpers (bench/summaries.py) ------------------------
+
+
+def _bench() -> Any:
+    path = Path(__file__).resolve().parents[1] / "bench" / "summaries.py"
+    spec = importlib.util.spec_from_file_location("bench_summaries", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being made
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_folds_are_dealt_evenly_and_reproducibly() -> None:
+    bench = _bench()
+    articles = [bench.Article(str(n), "s", "", f"text {n}", ("ref",)) for n in range(23)]
+    folds = bench.deal_folds(articles, 5)
+    assert sorted(collections.Counter(folds).values()) == [4, 4, 5, 5, 5]
+    assert folds == bench.deal_folds(articles, 5)
+    assert folds != bench.deal_folds(articles, 5, seed=1)
+
+
+def test_paired_interval_of_a_sure_gain_excludes_zero_and_of_noise_does_not() -> None:
+    bench = _bench()
+    assert bench.paired_interval([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) == (0.0, 0.0, 0.0)
+    rng = random.Random(7)
+    theirs = [rng.uniform(0, 50) for _ in range(200)]
+    gain = [t + 1.0 + rng.uniform(-0.5, 0.5) for t in theirs]
+    mean, low, high = bench.paired_interval(gain, theirs)
+    assert 0.0 < low <= mean <= high
+    noise = [t + rng.uniform(-1.0, 1.0) for t in theirs]
+    _, low, high = bench.paired_interval(noise, theirs)
+    assert low < 0.0 < high
