@@ -2,15 +2,25 @@
 
 Usage::
 
-    python bench/summaries.py /work/shared/data/summaries-dev.jsonl [--sentences 3]
-        [--only NAME ...]
+    python bench/summaries.py ../shared/data/summaries-dev.jsonl \
+        ../shared/data/summaries-cnndm-dev.jsonl [--sentences 3] [--folds 5] [--only NAME ...]
 
-FILE holds one JSON object per line with ``source``, ``title``, ``text`` and ``reference``
+Each FILE holds one JSON object per line with ``source``, ``title``, ``text`` and ``reference``
 (a string, or a list of strings when there are several). For each source in the file and
 overall, every method is scored with ROUGE-1, ROUGE-2 and ROUGE-L F1 (the ``rouge-score``
 package, Porter stemming on, the best reference per article and metric), x100, beside the
 median wall-clock time per article of one ``summarize_text`` call (tokenising, language
 detection and ranking).
+
+Beside each group's table, the paired bootstrap 95% interval (2,000 resamples of the
+group's articles, fixed seed) of the default's R-1, R-2 and R-L minus LEAD-3's and minus
+LexRank's: a gain is claimed only where the whole interval is above zero.
+
+The default's sentence scorer has learned weights (``bench/train_scorer.py``). Its figures
+here are out of fold: the articles of all files, pooled over the groups, are dealt into
+``--folds`` folds by a seeded shuffle; each fold is summarised with weights fitted on the
+other folds only (scikit-learn needed, the ``train`` extra). ``--folds 0`` scores the
+shipped weights instead, which were fitted on these very files: in-sample figures.
 
 Methods: ``lead-3`` (the first sentences), every sumy summarizer over the project's
 tokenizer, the project's default, and sumy's LexRank over a pysbd sentence splitter as
@@ -23,6 +33,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import random
 import statistics
 import sys
 import time
@@ -38,10 +49,14 @@ Summarizer = Callable[[str, str, int], list[str]]
 
 _METRICS = ("rouge1", "rouge2", "rougeL")
 _SPEED_REFERENCE = "lexrank (pysbd)"
+_BASELINES = ("lead-3", "lexrank")
+_RESAMPLES = 2000
+_SEED = 20240611
 
 
 @dataclass(frozen=True, slots=True)
 class Article:
+    id: str
     source: str
     title: str
     text: str
@@ -60,16 +75,42 @@ class Result:
 def load_articles(path: Path) -> list[Article]:
     """Read the JSON-lines file; a single reference string becomes a one-item tuple."""
     articles = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
         if not line.strip():
             continue
         row = json.loads(line)
         reference = row["reference"]
         references = (reference,) if isinstance(reference, str) else tuple(reference)
-        articles.append(
-            Article(row.get("source", "?"), row.get("title", ""), row["text"], references)
-        )
+        identifier = str(row.get("id", f"{path.name}:{number}"))
+        source = row.get("source", "?")
+        articles.append(Article(identifier, source, row.get("title", ""), row["text"], references))
     return articles
+
+
+def deal_folds(articles: list[Article], folds: int, seed: int = _SEED) -> list[int]:
+    """Each article's fold: a seeded shuffle of all articles, pooled over groups, dealt out."""
+    order = list(range(len(articles)))
+    random.Random(seed).shuffle(order)
+    fold = [0] * len(articles)
+    for rank, index in enumerate(order):
+        fold[index] = rank % folds
+    return fold
+
+
+def paired_interval(
+    ours: list[float], theirs: list[float], resamples: int = _RESAMPLES, seed: int = _SEED
+) -> tuple[float, float, float]:
+    """Mean difference ours - theirs and its paired bootstrap 95% percentile interval."""
+    differences = [a - b for a, b in zip(ours, theirs, strict=True)]
+    count = len(differences)
+    rng = random.Random(seed)
+    means = sorted(
+        sum(differences[rng.randrange(count)] for _ in range(count)) / count
+        for _ in range(resamples)
+    )
+    low = means[int(0.025 * resamples)]
+    high = means[min(int(0.975 * resamples), resamples - 1)]
+    return sum(differences) / count, low, high
 
 
 def _require(module: str, package: str) -> ModuleType:
@@ -78,7 +119,7 @@ def _require(module: str, package: str) -> ModuleType:
     except ImportError:
         sys.exit(
             f"This benchmark needs the {package!r} package, which is not installed. "
-            f"Install the benchmark tools with: pip install rouge-score pysbd"
+            "Install the benchmark tools with: pip install -e '.[bench,train]'"
         )
 
 
@@ -92,9 +133,15 @@ def project_methods() -> dict[str, Summarizer]:
 
         return run
 
-    names = {"lead-3": "lead", f"{DEFAULT_METHOD} (default)": DEFAULT_METHOD}
+    names = {"lead-3": "lead", default_label(): DEFAULT_METHOD}
     names.update({name: name for name in METHODS if name not in {"lead", DEFAULT_METHOD}})
     return {label: method(name) for label, name in names.items()}
+
+
+def default_label() -> str:
+    from digest.summarize.methods import DEFAULT_METHOD
+
+    return f"{DEFAULT_METHOD} (default)"
 
 
 def pysbd_lexrank(pysbd: ModuleType) -> Summarizer:
@@ -175,40 +222,98 @@ def print_table(title: str, rows: dict[str, list[Result]]) -> None:
         print(f"| {name:<22} | {cells} | {median_ms:9.2f} |")
 
 
+def print_intervals(rows: dict[str, list[Result]]) -> None:
+    """The default minus each baseline, per metric: mean and paired bootstrap 95% interval."""
+    default = default_label()
+    if default not in rows:
+        return
+    for baseline in _BASELINES:
+        if baseline not in rows:
+            continue
+        cells = []
+        for index, metric in enumerate(("R-1", "R-2", "R-L")):
+            ours = [100 * r.scores[index] for r in rows[default]]
+            theirs = [100 * r.scores[index] for r in rows[baseline]]
+            mean, low, high = paired_interval(ours, theirs)
+            verdict = "above" if low > 0 else "below" if high < 0 else "tie"
+            cells.append(f"{metric} {mean:+5.2f} [{low:+5.2f}, {high:+5.2f}] {verdict}")
+        print(f"  default - {baseline:<8}: " + "; ".join(cells))
+
+
+def out_of_fold_default(articles: list[Article], folds: int, seed: int = _SEED) -> Summarizer:
+    """The default with, for each article, weights fitted on the other folds only."""
+    import train_scorer
+
+    from digest.summarize.methods import summarize_text
+
+    fold = deal_folds(articles, folds, seed)
+    examples = train_scorer.examples(articles)
+    fitted = [
+        train_scorer.fit([e for e, f in zip(examples, fold, strict=True) if f != k])
+        for k in range(folds)
+    ]
+    weights_of = {a.text: fitted[f] for a, f in zip(articles, fold, strict=True)}
+
+    def run(text: str, title: str, count: int) -> list[str]:
+        return summarize_text(text, count, title=title, weights=weights_of.get(text))
+
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("file", type=Path, metavar="FILE.jsonl", help="articles and references")
+    parser.add_argument(
+        "files", type=Path, nargs="+", metavar="FILE.jsonl", help="articles and references"
+    )
     parser.add_argument("--sentences", type=int, default=3, help="sentences per summary")
+    parser.add_argument(
+        "--folds", type=int, default=5, help="cross-validation folds for the default (0: none)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=_SEED, help="seed of the fold shuffle (intervals: fixed)"
+    )
     parser.add_argument(
         "--only", nargs="+", metavar="NAME", help="score only these methods (display names)"
     )
     args = parser.parse_args(argv)
+    if args.folds == 1 or args.folds < 0:
+        sys.exit("--folds must be 0 (the shipped weights) or at least 2.")
     rouge_scorer = _require("rouge_score.rouge_scorer", "rouge-score")
     pysbd = _require("pysbd", "pysbd")
-    articles = load_articles(args.file)
+    articles = [article for path in args.files for article in load_articles(path)]
     if not articles:
-        sys.exit(f"No articles in {args.file}.")
+        sys.exit(f"No articles in {', '.join(map(str, args.files))}.")
 
     methods = project_methods()
     methods[_SPEED_REFERENCE] = pysbd_lexrank(pysbd)
     if args.only:
         methods = {name: run for name, run in methods.items() if name in args.only}
+    if args.folds and default_label() in methods:
+        _require("sklearn", "scikit-learn")
+        methods[default_label()] = out_of_fold_default(articles, args.folds, args.seed)
     scorer = rouge_scorer.RougeScorer(list(_METRICS), use_stemmer=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # LSA and numpy warn on degenerate inputs
         results = score_methods(methods, articles, args.sentences, scorer)
 
-    print(f"{len(articles)} articles in {args.file}, {args.sentences} sentences per summary")
+    names = ", ".join(map(str, args.files))
+    print(f"{len(articles)} articles in {names}, {args.sentences} sentences per summary")
     print("ROUGE F1 x100 (rouge-score, stemming, best reference); median ms per article")
+    if args.folds:
+        print(f"default: out of fold, {args.folds}-fold cross-validation over all articles pooled")
+    else:
+        print("default: the shipped weights (fitted on these files: in-sample)")
     sources = sorted({article.source for article in articles})
     for source in sources:
         count = sum(article.source == source for article in articles)
         rows = {name: [r for r in rs if r.source == source] for name, rs in results.items()}
         print_table(f"source: {source} ({count} articles)", rows)
+        print_intervals(rows)
     if len(sources) > 1:
         print_table(f"all sources ({len(articles)} articles)", results)
-    default = next((name for name in results if name.endswith("(default)")), None)
-    if default and _SPEED_REFERENCE in results:
+        print_intervals(results)
+    default = default_label()
+    if default in results and _SPEED_REFERENCE in results:
         ratio = statistics.median(r.seconds for r in results[_SPEED_REFERENCE]) / max(
             statistics.median(r.seconds for r in results[default]), 1e-9
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy
 import pytest
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer
@@ -11,8 +12,10 @@ from digest.summarize.newsrank import (
     content_terms,
     is_furniture,
     rank_sentences,
+    sentence_features,
     sentence_quality,
 )
+from digest.summarize.scorer import FEATURES, Weights, shipped_weights
 from digest.summarize.tokenizer import Tokenizer
 
 SENTENCES = [
@@ -56,20 +59,92 @@ def test_lede_is_the_first_real_sentence_in_the_opening_ones() -> None:
 
 
 def test_title_pulls_matching_sentences_up() -> None:
-    sentences = [
-        "The harbour in Dunmore reopened on Friday after a month of repairs to its wall.",
-        "A bakery in the town sold biscuits shaped like boats to everyone who came by.",
-        "Cargo ships that had been diverted to a port forty miles away came back at dawn.",
-    ]
-    assert _rank(sentences) == [0, 1, 2]
-    assert _rank(sentences, title="Diverted cargo ships come back") == [0, 2, 1]
+    """The side story about diverted ships climbs when the headline is about it."""
+    assert _rank(SENTENCES).index(4) > _rank(SENTENCES, title="Diverted cargo ships").index(4)
 
 
 def test_repeated_sentence_is_ranked_below_fresh_ones() -> None:
-    """Maximal marginal relevance: a near-copy of a chosen sentence loses its place."""
+    """Maximal marginal relevance: of two near-copies, the later pick comes after all else."""
     copy = SENTENCES[0].replace("Friday", "Friday morning")
     order = _rank([*SENTENCES, copy])
-    assert order.index(len(SENTENCES)) > order.index(1)
+    assert max(order.index(0), order.index(len(SENTENCES))) == len(SENTENCES)
+
+
+def test_features_have_one_column_per_name_and_one_row_per_sentence() -> None:
+    *terms, title_terms = _terms([*SENTENCES, ""])
+    counts = [len(s.split()) for s in SENTENCES]
+    features, similarity = sentence_features(SENTENCES, terms, counts, title_terms=title_terms)
+    assert features.shape == (len(SENTENCES), len(FEATURES))
+    assert similarity.shape == (len(SENTENCES), len(SENTENCES))
+    first = dict(zip(FEATURES, features[0], strict=True))
+    assert first["first"] == first["prior"] == first["lede"] == 1.0
+    assert first["has_title"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("opener", "flag"),
+    [
+        ("Who would have thought a harbour could matter this much?", "early_question"),
+        ('"We are open again," the harbour master told reporters.', "early_quote"),
+        ("The harbour took 31 days and 2 million euros to mend.", "early_number"),
+        ("The harbour is open again, the harbour master says.", "early_said"),
+    ],
+)
+def test_the_leads_signals_are_seen_in_the_lead_only(opener: str, flag: str) -> None:
+    """The same sentence sets its flag when it opens the text, not further down."""
+    column = FEATURES.index(flag)
+    for sentences, row in (([opener, *SENTENCES], 0), ([*SENTENCES, opener], len(SENTENCES))):
+        *terms, title_terms = _terms([*sentences, ""])
+        counts = [len(s.split()) for s in sentences]
+        features, _ = sentence_features(sentences, terms, counts, title_terms=title_terms)
+        assert features[row, column] == (1.0 if row == 0 else 0.0)
+
+
+def test_a_plain_lead_sets_no_question_or_quote_flag() -> None:
+    *terms, title_terms = _terms([*SENTENCES, ""])
+    counts = [len(s.split()) for s in SENTENCES]
+    features, _ = sentence_features(SENTENCES, terms, counts, title_terms=title_terms)
+    for flag in ("early_question", "early_quote"):
+        assert not features[:, FEATURES.index(flag)].any()
+    # "The mayor ... said": attribution, third sentence, inside the lead.
+    assert list(features[:, FEATURES.index("early_said")]) == [0.0, 0.0, 1.0, 0.0, 0.0]
+
+
+def test_shipped_weights_fit_the_features() -> None:
+    weights = shipped_weights()
+    assert weights.coef.shape == weights.mean.shape == weights.scale.shape == (len(FEATURES),)
+    assert (weights.scale > 0).all()
+    # Position is the strongest signal, as in every study of news summaries.
+    assert weights.coef[FEATURES.index("prior")] > 0
+
+
+def test_weights_round_trip_and_refuse_other_features() -> None:
+    weights = shipped_weights()
+    again = Weights.from_mapping(weights.to_mapping())
+    assert numpy.allclose(again.coef, weights.coef, atol=1e-6)
+    other = {**weights.to_mapping(), "features": ["position", *FEATURES[1:]]}
+    with pytest.raises(ValueError, match="other features"):
+        Weights.from_mapping(other)
+    short = {**weights.to_mapping(), "coef": [1.0]}
+    with pytest.raises(ValueError, match="wrong number"):
+        Weights.from_mapping(short)
+
+
+def test_other_weights_change_the_ranking() -> None:
+    """A scorer that only counts centrality, against one that only counts position."""
+    size = len(FEATURES)
+
+    def only(name: str) -> Weights:
+        coef = numpy.zeros(size)
+        coef[FEATURES.index(name)] = 1.0
+        return Weights(numpy.zeros(size), numpy.ones(size), coef, 0.0)
+
+    *terms, _ = _terms([*SENTENCES, ""])
+    counts = [len(s.split()) for s in SENTENCES]
+    by_position = list(rank_sentences(SENTENCES, terms, counts, weights=only("prior")))
+    by_centrality = list(rank_sentences(SENTENCES, terms, counts, weights=only("centrality")))
+    assert by_position[:3] == [0, 1, 2]
+    assert by_centrality != by_position
 
 
 @pytest.mark.parametrize(

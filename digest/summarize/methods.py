@@ -32,17 +32,13 @@ from __future__ import annotations
 import contextlib
 import heapq
 import math
-import re
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from functools import cache, lru_cache
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.nlp.stemmers import Stemmer, null_stemmer
 from sumy.summarizers.edmundson import EdmundsonSummarizer
 from sumy.summarizers.kl import KLSummarizer
 from sumy.summarizers.lex_rank import LexRankSummarizer
@@ -51,15 +47,28 @@ from sumy.summarizers.luhn import LuhnSummarizer
 from sumy.summarizers.reduction import ReductionSummarizer
 from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
-from sumy.utils import get_stop_words
 
 from digest.errors import SummarizeError
 from digest.language import detect_language, known_language
 from digest.models import Article, Summary
-from digest.summarize.newsrank import content_terms, is_furniture, rank_sentences
-from digest.summarize.tokenizer import Tokenizer
+from digest.summarize import scorer
+from digest.summarize.candidates import (
+    Candidate,
+    Language,
+    drop_near_duplicates,
+    is_near_duplicate,
+    is_page_furniture,
+    word_count,
+)
+from digest.summarize.candidates import candidates as split_sentences
+from digest.summarize.candidates import language as language_tools
+from digest.summarize.newsrank import (
+    content_terms,
+    rank_sentences,
+    sentence_features,
+)
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "summarize", "summarize_text"]
+__all__ = ["DEFAULT_METHOD", "METHODS", "newsrank_features", "summarize", "summarize_text"]
 
 _RANKERS: dict[str, Callable[..., Any]] = {
     "lexrank": LexRankSummarizer,
@@ -75,7 +84,6 @@ DEFAULT_METHOD = "newsrank"
 METHODS: tuple[str, ...] = (DEFAULT_METHOD, *_RANKERS, "edmundson", "lead")
 """The summarisation method names ``summarize`` accepts."""
 
-_DUPLICATE_JACCARD = 0.8
 # Above this many sentences a text is cut down before ranking; KL re-scores every remaining
 # sentence against the growing summary on each pick, so it gets a smaller budget.
 _MAX_CANDIDATES = 200
@@ -86,37 +94,6 @@ _STIGMA_WORDS = frozenset({
     "cookies", "click", "scroll", "playback", "caption", "copyright", "unsubscribe", "login",
     "signup", "reportedly", "allegedly",
 })  # fmt: skip
-_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
-
-
-@dataclass(frozen=True, slots=True)
-class _Language:
-    tokenizer: Tokenizer
-    stemmer: Callable[[str], str]
-    stop_words: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    order: int  # position in the article
-    paragraph: int
-    text: str
-    tokens: tuple[str, ...]  # lower-case words, in order
-    words: frozenset[str]  # lower-case word set, for near-duplicate checks
-
-
-@cache  # one entry per sumy language name, a closed set
-def _language(name: str) -> _Language:
-    try:
-        stemmer: Callable[[str], str] = Stemmer(name)
-    except LookupError:  # e.g. Thai: no Snowball stemmer
-        stemmer = null_stemmer
-    try:
-        stop_words = frozenset(get_stop_words(name))
-    except LookupError:  # sumy ships no list for e.g. Russian or Dutch
-        stop_words = frozenset()
-    # Snowball stemming dominates the summarizers' run time and words repeat a lot.
-    return _Language(Tokenizer(name), lru_cache(maxsize=65536)(stemmer), stop_words)
 
 
 def summarize_text(
@@ -128,6 +105,7 @@ def summarize_text(
     title: str = "",
     ratio: float | None = None,
     max_words: int | None = None,
+    weights: scorer.Weights | None = None,
 ) -> list[str]:
     """Return the sentences that best summarise ``text``, in article order.
 
@@ -145,6 +123,8 @@ def summarize_text(
     gives ``[]``; a text with fewer sentences than asked gives all of them. Sentences
     without a word (bare numbers, symbols) are left out unless the text has nothing else.
 
+    ``weights`` replaces the shipped weights of ``newsrank``'s scorer (for fitting them).
+
     Raises ``SummarizeError`` for a method name not in ``METHODS``, a ``ratio`` outside
     (0, 1] or a ``max_words`` below 1.
     """
@@ -155,22 +135,22 @@ def summarize_text(
         raise SummarizeError(f"The summary word budget must be at least 1, not {max_words}.")
     if (sentences is not None and sentences < 1) or not text.strip():
         return []
-    lang = _language(known_language(language) or known_language(detect_language(text)) or "english")
-    candidates = [c for c in _candidates(text, lang.tokenizer) if not _is_furniture(c)]
+    lang = _tools(language, text)
+    candidates = [c for c in split_sentences(text, lang.tokenizer) if not is_page_furniture(c)]
     if not candidates:
         return []  # nothing but page furniture: nothing to summarise
     count = len(candidates) if sentences is None else sentences
     if ratio is not None:
         count = min(count, math.ceil(ratio * len(candidates)))
     if name == "lead":
-        ranked: Iterable[_Candidate] = candidates
+        ranked: Iterable[Candidate] = candidates
     elif name == DEFAULT_METHOD:
         # No pairwise near-duplicate pass first: the ranking's redundancy penalty and the
         # check in _take keep repeats out, at a fraction of the cost.
-        ranked = _newsrank(candidates[:_MAX_CANDIDATES], lang, title)
+        ranked = _newsrank(candidates[:_MAX_CANDIDATES], lang, title, weights)
     else:
         limit = _MAX_CANDIDATES_KL if name == "kl" else _MAX_CANDIDATES
-        candidates = _drop_near_duplicates(_most_central(candidates, limit, lang.stop_words))
+        candidates = drop_near_duplicates(_most_central(candidates, limit, lang.stop_words))
         ranked = _rank(name, candidates, lang, title) if len(candidates) > count else candidates
     chosen = _take(ranked, count, max_words)
     return [c.text for c in sorted(chosen, key=lambda c: c.order)]
@@ -202,6 +182,12 @@ def summarize(
     return Summary(article=article, sentences=tuple(chosen), method=_method_name(method))
 
 
+def _tools(language: str | None, text: str) -> Language:
+    """The given language's tools, or the detected language's (English when unsure)."""
+    name = known_language(language) or known_language(detect_language(text))
+    return language_tools(name or "english")
+
+
 def _method_name(method: str) -> str:
     name = method.strip().lower()
     if name not in METHODS:
@@ -211,101 +197,25 @@ def _method_name(method: str) -> str:
     return name
 
 
-def _take(ranked: Iterable[_Candidate], count: int, max_words: int | None) -> list[_Candidate]:
+def _take(ranked: Iterable[Candidate], count: int, max_words: int | None) -> list[Candidate]:
     """Take candidates best first within the budget, skipping near-duplicates."""
-    chosen: list[_Candidate] = []
+    chosen: list[Candidate] = []
     words = 0
     for candidate in ranked:
         if len(chosen) >= count:
             break
-        size = _word_count(candidate)
+        size = word_count(candidate)
         if max_words is not None and chosen and words + size > max_words:
             continue  # a shorter sentence further down may still fit
-        if not any(_is_near_duplicate(candidate.words, c.words) for c in chosen):
+        if not any(is_near_duplicate(candidate.words, c.words) for c in chosen):
             chosen.append(candidate)
             words += size
     return chosen
 
 
-def _is_furniture(candidate: _Candidate) -> bool:
-    return is_furniture(candidate.text, _word_count(candidate))
-
-
-def _word_count(candidate: _Candidate) -> int:
-    # Whitespace-separated words; Han and kana count one each, as the tokenizer splits them.
-    return max(len(candidate.text.split()), len(candidate.tokens))
-
-
-def _candidates(text: str, tokenizer: Tokenizer) -> list[_Candidate]:
-    """Split text into sentences with words, dropping exact repeats of a word set."""
-    found: list[_Candidate] = []
-    wordless: list[_Candidate] = []
-    seen: set[frozenset[str]] = set()
-    headings: list[_Candidate] = []
-    for paragraph_index, paragraph in enumerate(_PARAGRAPH_BREAK.split(text.strip())):
-        heading = _is_heading(paragraph)
-        for sentence in tokenizer.to_sentences(paragraph):
-            tokens = tokenizer.to_words(sentence.lower())
-            words = frozenset(tokens)
-            order = len(found) + len(wordless) + len(headings)
-            candidate = _Candidate(order, paragraph_index, sentence, tokens, words)
-            if heading and words:
-                headings.append(candidate)
-            elif not words:
-                wordless.append(candidate)
-            elif words not in seen:
-                seen.add(words)
-                found.append(candidate)
-    if found:
-        return found
-    if headings:  # nothing but headings: they are all the text has to say
-        return _drop_near_duplicates(headings)
-    # Only numbers or symbols: compare whole texts instead of word sets.
-    by_text = {" ".join(c.text.split()): c for c in reversed(wordless)}
-    return sorted(
-        (replace(c, words=frozenset([key])) for key, c in by_text.items()),
-        key=lambda c: c.order,
-    )
-
-
-_HEADING_MAX_WORDS = 12
-_SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f\u061f][\"'\u201d\u2019\u00bb)\]]*$")
-
-
-def _is_heading(paragraph: str) -> bool:
-    """A one-line paragraph of a few words with no sentence ending: a subheading, not prose."""
-    line = paragraph.strip()
-    return (
-        "\n" not in line
-        and len(line.split()) <= _HEADING_MAX_WORDS
-        and not _SENTENCE_END.search(line)
-    )
-
-
-def _drop_near_duplicates(
-    candidates: list[_Candidate], limit: int | None = None
-) -> list[_Candidate]:
-    """Keep each sentence unless its word set is a near-duplicate of one kept before it."""
-    kept: list[_Candidate] = []
-    for candidate in candidates:
-        if limit is not None and len(kept) >= limit:
-            break
-        if not any(_is_near_duplicate(candidate.words, other.words) for other in kept):
-            kept.append(candidate)
-    return kept
-
-
-def _is_near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
-    small, large = sorted((len(a), len(b)))
-    if small < _DUPLICATE_JACCARD * large:  # the Jaccard index cannot reach the threshold
-        return False
-    common = len(a & b)
-    return common >= _DUPLICATE_JACCARD * (len(a) + len(b) - common)
-
-
 def _most_central(
-    candidates: list[_Candidate], limit: int, stop_words: frozenset[str]
-) -> list[_Candidate]:
+    candidates: list[Candidate], limit: int, stop_words: frozenset[str]
+) -> list[Candidate]:
     """Cut a long text to the sentences whose content words are most frequent in it."""
     if len(candidates) <= limit:
         return candidates
@@ -320,18 +230,67 @@ def _most_central(
     return [candidates[i] for i in sorted(best)]
 
 
-def _newsrank(candidates: list[_Candidate], lang: _Language, title: str) -> Iterable[_Candidate]:
+def _newsrank(
+    candidates: list[Candidate], lang: Language, title: str, weights: scorer.Weights | None
+) -> Iterable[Candidate]:
     """Rank candidates with the project's own method, best first, lazily."""
+    terms, title_terms = _terms(candidates, lang, title)
+    counts = [word_count(c) for c in candidates]
+    texts = [c.text for c in candidates]
+    order = rank_sentences(texts, terms, counts, title_terms=title_terms, weights=weights)
+    return _first_wording(candidates, order)
+
+
+def _first_wording(candidates: list[Candidate], order: Iterable[int]) -> Iterator[Candidate]:
+    """Yield candidates in ranked order, each repeat in the wording that came first.
+
+    A page that repeats its lead further down should give the lead, not the late copy,
+    whichever of the two the scorer happens to rank higher; ``_take`` then skips the copy.
+    """
+    given: set[int] = set()
+    for index in order:
+        if index in given:
+            continue
+        words = candidates[index].words
+        pick = next(
+            (
+                earlier
+                for earlier in range(index)
+                if earlier not in given and is_near_duplicate(candidates[earlier].words, words)
+            ),
+            index,
+        )
+        given.add(pick)
+        yield candidates[pick]
+        if pick != index:
+            given.add(index)
+            yield candidates[index]
+
+
+def _terms(
+    candidates: list[Candidate], lang: Language, title: str
+) -> tuple[list[list[str]], list[str]]:
     words = [c.tokens for c in candidates]
     words.append(lang.tokenizer.to_words(title.lower()))
     *terms, title_terms = content_terms(words, lang.stemmer, lang.stop_words)
-    order = rank_sentences(
-        [c.text for c in candidates],
-        terms,
-        [_word_count(c) for c in candidates],
-        title_terms=title_terms,
-    )
-    return (candidates[index] for index in order)
+    return terms, title_terms
+
+
+def newsrank_features(
+    text: str, language: str | None = None, *, title: str = ""
+) -> tuple[list[str], numpy.ndarray[Any, Any]]:
+    """The sentences ``newsrank`` would rank in ``text`` and their scorer features.
+
+    For fitting the scorer: the same candidates, in article order, as ``summarize_text``.
+    """
+    lang = _tools(language, text)
+    candidates = [c for c in split_sentences(text, lang.tokenizer) if not is_page_furniture(c)]
+    candidates = candidates[:_MAX_CANDIDATES]
+    terms, title_terms = _terms(candidates, lang, title)
+    counts = [word_count(c) for c in candidates]
+    texts = [c.text for c in candidates]
+    features, _ = sentence_features(texts, terms, counts, title_terms=title_terms)
+    return texts, features
 
 
 class _Ranking:
@@ -349,10 +308,10 @@ class _Ranking:
         return infos
 
 
-def _rank(name: str, candidates: list[_Candidate], lang: _Language, title: str) -> list[_Candidate]:
+def _rank(name: str, candidates: list[Candidate], lang: Language, title: str) -> list[Candidate]:
     """Run one sumy summarizer over the candidates; return all of them, best first."""
     by_paragraph: dict[int, list[Sentence]] = {}
-    by_sentence: dict[int, _Candidate] = {}
+    by_sentence: dict[int, Candidate] = {}
     for candidate in candidates:
         sentence = Sentence(candidate.text, lang.tokenizer)
         by_paragraph.setdefault(candidate.paragraph, []).append(sentence)
@@ -377,7 +336,7 @@ def _rank(name: str, candidates: list[_Candidate], lang: _Language, title: str) 
     return ranked + [c for c in candidates if c.order not in seen]  # unranked: article order
 
 
-def _build(name: str, lang: _Language, title: str, document: ObjectDocumentModel) -> Any:
+def _build(name: str, lang: Language, title: str, document: ObjectDocumentModel) -> Any:
     """Configure a sumy summarizer with this language's stemmer and stop words."""
     if name != "edmundson":
         summarizer = _RANKERS[name](lang.stemmer)

@@ -1,25 +1,28 @@
-"""The project's own sentence ranking, ``newsrank``: lead-aware centrality for news.
+"""The project's own sentence ranking, ``newsrank``: a learned scorer that follows the lead.
 
 This module owns ``rank_sentences`` (sentences and their content terms in, indices best
-first out), ``content_terms`` (words to stemmed terms), ``sentence_quality`` and
-``is_furniture`` (how much a sentence looks like prose rather than page furniture), and
-``NewsRankSummarizer``, the same ranking behind sumy's summarizer interface.
+first out), ``sentence_features`` and ``sentence_flags`` (what the learned scorer sees),
+``content_terms`` (words to stemmed terms), ``sentence_quality`` and ``is_furniture`` (how
+much a sentence looks like prose rather than page furniture), and ``NewsRankSummarizer``,
+the same ranking behind sumy's summarizer interface.
 
-How a sentence is scored (the constants are below):
+How a sentence is scored:
 
-1. **Position.** News puts the point first, so a sentence at position ``i`` gets the
-   prior ``1 / (1 + i / 24)``: slowly falling, so a strong sentence further down can still
-   win. The lede, the first of the opening sentences that is real prose, always ranks
-   first, as in a human summary of a news story.
-2. **Centrality.** Sentences are TF-IDF vectors of their content-word stems (log term
-   frequency, inverse sentence frequency within the article); a sentence's centrality is
-   the sum of its cosine similarities to all others (degree centrality, computed as one
-   matrix product), scaled to [0, 1] and weighted by one half.
-3. **Headline.** When a title is given, the cosine similarity to it adds a small bonus.
-4. **Quality.** The sum is multiplied by a factor below 1 for sentences that look like
-   boilerplate (bylines, "Read more", "Scroll down for video"), photo captions ("(pictured)",
-   "Label: ..."), lines without a sentence ending, very short fragments and run-ons.
-5. **Redundancy.** Sentences are taken greedily; one that repeats a chosen sentence
+1. **Features.** Sentences are TF-IDF vectors of their content-word stems (log term
+   frequency, inverse sentence frequency within the article). Each sentence gets the
+   features of ``digest.summarize.scorer``: its position (news puts the point first), its
+   centrality (the sum of its cosine similarities to all others, scaled to [0, 1]), its
+   similarity to the headline and to the opening sentence, its length, and, for the
+   opening sentences, signs of a soft lead: a question, a quote, a short teaser, no number
+   and no attribution.
+2. **Score.** A logistic model over those features, learned from which sentences best
+   match reference summaries (``bench/train_scorer.py``), weights shipped as
+   ``weights.json``. So the lead wins where it is good and loses where it is soft.
+3. **Quality.** The probability is multiplied by a factor below 1 for sentences that look
+   like boilerplate, photo captions ("(pictured)", "Label: ..."), lines without a sentence
+   ending, very short fragments and run-ons: product policy, so that a digest never leads
+   with a fragment (out of fold it changes ROUGE by less than the noise).
+4. **Redundancy.** Sentences are taken greedily; one that repeats a chosen sentence
    (cosine above one half) loses score in proportion (maximal marginal relevance).
 
 Pure: no I/O and no state; regular expressions are compiled once at import.
@@ -38,6 +41,8 @@ import numpy
 from sumy.nlp.stemmers import null_stemmer
 from sumy.summarizers._summarizer import AbstractSummarizer
 
+from digest.summarize import scorer
+
 __all__ = [
     "NewsRankSummarizer",
     "content_terms",
@@ -46,15 +51,6 @@ __all__ = [
     "sentence_quality",
 ]
 
-# Position against centrality is the one real trade-off: writers' summaries of news follow
-# the lead, machine-made extracts follow centrality. These two values sit in the middle of
-# the range where both kinds of reference beat lead-3 (bench/summaries.py); a stronger
-# prior falls back to lead-3, a stronger centrality loses the human references.
-_POSITION_SCALE = 24.0  # sentences; the prior halves at this position
-_CENTRALITY_WEIGHT = 0.5
-_TITLE_WEIGHT = 0.25  # a tie-breaker: a headline is a summary, but a short and loose one
-_LEDE_WINDOW = 3  # the lede is looked for among this many opening sentences
-_LEDE_MIN_WORDS = 6
 _SHORT_WORDS = 12  # below this many words, score shrinks in proportion
 _LONG_WORDS = 80  # above this many words (a run-on or a lost paragraph break), likewise
 _REDUNDANT_COSINE = 0.5  # similarity to a chosen sentence that starts to cost score
@@ -198,54 +194,75 @@ def _unit_tfidf(
     return matrix, title / title_norm if title_norm > 0 else title
 
 
+def sentence_features(
+    sentences: Sequence[str],
+    terms: Sequence[Sequence[str]],
+    word_counts: Sequence[int],
+    *,
+    title_terms: Sequence[str] = (),
+) -> tuple[numpy.ndarray[Any, Any], numpy.ndarray[Any, Any]]:
+    """Each sentence's features (``digest.summarize.scorer.FEATURES``) and the similarities.
+
+    The arguments are those of ``rank_sentences``. Returns the feature matrix, one row per
+    sentence, and the sentences' cosine similarity matrix with a zero diagonal.
+    """
+    matrix, title = _unit_tfidf(terms, title_terms)
+    similarity = matrix @ matrix.T
+    numpy.fill_diagonal(similarity, 0.0)
+    centrality = similarity.sum(axis=1)
+    top = centrality.max() if len(sentences) else 0.0
+    if top > 0:
+        centrality /= top
+    flags = [sentence_flags(text) for text in sentences]
+    features = scorer.feature_matrix(
+        flags, word_counts, centrality, matrix @ title, similarity, has_title=bool(title_terms)
+    )
+    return features, similarity
+
+
+def sentence_flags(sentence: str) -> dict[str, bool]:
+    """The yes-or-no signals of one sentence that the scorer weighs (``scorer.FLAGS``)."""
+    return {
+        "question": sentence.strip().rstrip(_CLOSERS).endswith("?"),
+        "quote": any(mark in sentence for mark in '"\u201c\u201d'),
+        "number": any(ch.isdigit() for ch in sentence),
+        "said": " said" in sentence or " says" in sentence,
+    }
+
+
 def rank_sentences(
     sentences: Sequence[str],
     terms: Sequence[Sequence[str]],
     word_counts: Sequence[int],
     *,
     title_terms: Sequence[str] = (),
+    weights: scorer.Weights | None = None,
 ) -> Iterator[int]:
     """Yield the indices of ``sentences``, best first, until every one has been yielded.
 
     ``terms`` holds each sentence's content terms (stemmed, stop words removed) and
     ``word_counts`` its number of words; the three sequences are parallel and in article
-    order. ``title_terms`` are the headline's terms, if any. The ranking is lazy: taking
-    the first k indices costs O(k * n) after the O(n^2) similarity matrix. Never raises.
+    order. ``title_terms`` are the headline's terms, if any. Sentences are scored by the
+    learned scorer (``weights``, by default the shipped ones) and taken greedily, a
+    sentence that repeats a chosen one losing score in proportion. The ranking is lazy:
+    taking the first k indices costs O(k * n) after the O(n^2) similarity matrix.
+    Never raises.
     """
     count = len(sentences)
     if count == 0:
         return
-    matrix, title = _unit_tfidf(terms, title_terms)
-    similarity = matrix @ matrix.T
-    numpy.fill_diagonal(similarity, 0.0)
-    centrality = similarity.sum(axis=1)
-    top = centrality.max()
-    if top > 0:
-        centrality /= top
-    prior = 1.0 / (1.0 + numpy.arange(count) / _POSITION_SCALE)
+    features, similarity = sentence_features(sentences, terms, word_counts, title_terms=title_terms)
+    # Product policy on top of the learned score: furniture, captions and fragments rank
+    # below prose even where the references would not punish them (tests/test_ranking.py).
     pairs = zip(sentences, word_counts, strict=True)
     quality = numpy.array([sentence_quality(text, words) for text, words in pairs])
-    score = (prior + _CENTRALITY_WEIGHT * centrality + _TITLE_WEIGHT * (matrix @ title)) * quality
-
-    # The lede: clean prose of a few words among the opening sentences.
-    lede = next(
-        (
-            index
-            for index in range(min(_LEDE_WINDOW, count))
-            if word_counts[index] >= _LEDE_MIN_WORDS and quality[index] >= 1.0
-        ),
-        None,
-    )
+    score = scorer.score(features, weights or scorer.shipped_weights()) * quality
     available = numpy.ones(count, dtype=bool)
     redundancy = numpy.zeros(count)
-    penalty = _REDUNDANCY_WEIGHT * max(float(score.max()), 0.0)
-    for step in range(count):
-        if step == 0 and lede is not None:
-            pick = lede
-        else:
-            adjusted = score - penalty * redundancy
-            adjusted[~available] = -numpy.inf
-            pick = int(numpy.argmax(adjusted))  # ties: the earliest sentence
+    for _ in range(count):
+        adjusted = score - _REDUNDANCY_WEIGHT * redundancy
+        adjusted[~available] = -numpy.inf
+        pick = int(numpy.argmax(adjusted))  # ties: the earliest sentence
         yield pick
         available[pick] = False
         overlap = (similarity[:, pick] - _REDUNDANT_COSINE) / (1.0 - _REDUNDANT_COSINE)
