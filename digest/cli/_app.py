@@ -35,16 +35,22 @@ class DigestGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
+def _config_flag(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``-c/--config FILE``, before the command or after it."""
+    return click.option(
+        "-c",
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="digest")
 @click.option("-v", "--verbose", is_flag=True, help="Show debug logging and tracebacks.")
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Configuration file, for any command (default: $DIGEST_CONFIG, else the user config "
-    "folder).",
+@_config_flag(
+    "Configuration file, for any command (default: $DIGEST_CONFIG, else the user config folder)."
 )
 def cli(verbose: bool, config_path: Path | None) -> None:
     """Collect new articles, summarise each one, and email a digest."""
@@ -82,13 +88,9 @@ def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
         callback=_verbose_after_the_command,
         help="Show debug logging and tracebacks.",
     )(command)
-    return click.option(
-        "-c",
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Configuration file (default: the one given before the command, else "
-        "$DIGEST_CONFIG, else the user config folder).",
+    return _config_flag(
+        "Configuration file (default: the one given before the command, else $DIGEST_CONFIG, "
+        "else the user config folder)."
     )(command)
 
 
