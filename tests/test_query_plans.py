@@ -89,6 +89,8 @@ RECURRING: dict[str, Callable[[Store], object]] = {
     "notices to one address": lambda s: s.notices_since(READERS[0].email, NOW),
     "failed digests": lambda s: s.outbox_entries(("failed",)),
     "digests being sent": lambda s: s.sending(),
+    "articles seen lately": lambda s: s.articles_since(NOW - timedelta(days=1)),
+    "how a period went": lambda s: s.period_outcome(READERS[1].email, "2026-11-25"),
     "storing a source's items": lambda s: s.store_items(
         "one",
         [

@@ -7,7 +7,7 @@ printed as ``Error: <message>`` (with the traceback only under ``--verbose``). E
 
 from __future__ import annotations
 
-from digest.cli import outbox, run, serve, sources, store, subscribers, templates  # noqa: F401  (each registers its commands)
+from digest.cli import outbox, run, serve, sources, status, store, subscribers, templates  # noqa: F401  (each registers its commands)
 from digest.cli._app import cli
 
 __all__ = ["cli", "main"]

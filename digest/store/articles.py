@@ -10,7 +10,7 @@ from datetime import datetime
 
 from digest.errors import StoreError
 from digest.models import Article, CollectedArticle
-from digest.store._core import StoreCore, parse_time
+from digest.store._core import StoreCore, parse_time, stamp
 from digest.store.migrations import fixed_time
 from digest.store.waiting import WaitingText, save_waiting
 
@@ -144,6 +144,13 @@ class ArticlesStore(StoreCore):
 
     def article_count(self) -> int:
         return int(self._scalar("SELECT count(*) FROM articles"))
+
+    def articles_since(self, when: datetime) -> int:
+        """How many articles were first seen at `when` or later (through the first-seen
+        index: the cost follows the answer, not the history)."""
+        return int(
+            self._scalar("SELECT count(*) FROM articles WHERE first_seen >= ?", (stamp(when),))
+        )
 
     def sources_of(self, article_id: int) -> list[str]:
         """Names of every source that carried an article, in the order they yielded it."""

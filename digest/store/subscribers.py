@@ -185,6 +185,20 @@ class SubscribersStore(StoreCore):
             )
         return cursor.rowcount > 0
 
+    def period_outcome(self, email: str, period: str) -> tuple[str, str | None] | None:
+        """How `email`'s `period` was decided (``queued``, ``empty`` or ``skipped``) and, for
+        a queued one, its digest's status in the outbox; None while it is undecided."""
+        row = self._read_one(
+            """SELECT periods.status, digests.status FROM periods
+               JOIN subscribers ON subscribers.id = periods.subscriber_id
+               LEFT JOIN digests ON digests.id = periods.digest_id
+               WHERE subscribers.email = ? AND periods.period = ?""",
+            (email, period),
+        )
+        if row is None:
+            return None
+        return str(row[0]), None if row[1] is None else str(row[1])
+
     def periods(self, email: str) -> list[tuple[str, str]]:
         """(period, status) of every decided period of `email`, oldest first."""
         rows = self._read(

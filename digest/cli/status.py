@@ -1,0 +1,107 @@
+"""``digest status``: what the service is doing, on one screen (or as JSON)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from digest.cli._app import cli, config_option, load_config, plural
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def status(config_path: Path | None, as_json: bool) -> None:
+    """The last collection and the sources failing, the outbox, today's digests and the
+    next sends, read from the store."""
+    config = load_config(config_path)
+    from digest.schedule.status import status as read_status
+    from digest.store import Store
+
+    with Store(config.database) as store:
+        found = read_status(config, store, now=datetime.now(UTC))
+    if as_json:
+        click.echo(json.dumps(_payload(found), indent=2))
+        return
+    when = _time(found.last_collection) if found.last_collection else "never"
+    click.echo(
+        f"Collection: last {when}; {plural(found.new_articles, 'new article')} in the last "
+        f"24 hours; {plural(len(found.failing), 'source')} of {found.sources} failing."
+    )
+    for source in found.failing:
+        since = f" (last tried {_time(source.last_fetched)})" if source.last_fetched else ""
+        click.echo(f"  {source.name}: {source.status}{since}: {source.error}")
+    counts = found.outbox
+    click.echo(
+        "Outbox: "
+        + ", ".join(
+            f"{counts.get(state, 0)} {state}"
+            for state in ("queued", "sending", "deferred", "failed", "sent")
+        )
+        + "."
+    )
+    for entry in found.waiting:
+        click.echo(
+            f"  #{entry.id} to {entry.recipient} deferred, next try {_time(entry.next_attempt)}: "
+            f"{entry.last_reply}"
+        )
+    for entry in found.failed:
+        click.echo(f"  #{entry.id} to {entry.recipient} failed: {entry.last_reply}")
+    click.echo(f"Today's digests ({plural(len(found.today), 'active subscriber')}):")
+    for today in found.today:
+        click.echo(f"  {today.email}  {today.period}  {today.state}  (due {_time(today.due)})")
+    if found.next_sends:
+        email, due = found.next_sends[0]
+        click.echo(f"Next send: {email} at {_time(due)}.")
+
+
+def _time(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+def _payload(found: Any) -> dict[str, Any]:
+    def stamp(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "now": stamp(found.now),
+        "collection": {
+            "last": stamp(found.last_collection),
+            "sources": found.sources,
+            "new_articles_24h": found.new_articles,
+            "failing": [
+                {
+                    "name": s.name,
+                    "status": s.status,
+                    "error": s.error,
+                    "last_tried": stamp(s.last_fetched),
+                }
+                for s in found.failing
+            ],
+        },
+        "outbox": {
+            "counts": found.outbox,
+            "deferred": [
+                {
+                    "id": e.id,
+                    "recipient": e.recipient,
+                    "next_attempt": stamp(e.next_attempt),
+                    "last_reply": e.last_reply,
+                }
+                for e in found.waiting
+            ],
+            "failed": [
+                {"id": e.id, "recipient": e.recipient, "last_reply": e.last_reply}
+                for e in found.failed
+            ],
+        },
+        "today": [
+            {"email": t.email, "period": t.period, "due": stamp(t.due), "state": t.state}
+            for t in found.today
+        ],
+        "next_sends": [{"email": email, "due": stamp(due)} for email, due in found.next_sends],
+    }
