@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from digest import config as config_module
@@ -18,17 +15,10 @@ from digest.pipeline import run_once
 from digest.schedule.status import status
 from digest.store import Store
 
-from .conftest import DEMO_CONFIG
+from .test_pipeline import demo as demo  # the demo configuration over a copy of its sources
 
 EARLY = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # before the demo reader's 07:00 (London)
 LATE = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> config_module.Config:
-    shutil.copytree(DEMO_CONFIG.parent / "demo", tmp_path / "demo")
-    shutil.copy(DEMO_CONFIG, tmp_path / "demo.toml")
-    return config_module.load(tmp_path / "demo.toml")
 
 
 def test_before_anything_happened(demo: config_module.Config) -> None:
