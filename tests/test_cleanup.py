@@ -136,7 +136,7 @@ def test_clean_text_keeps_real_sentences(sentence: str) -> None:
     assert clean_text(f"Intro.\n\n{sentence}\n\nOutro.") == f"Intro.\n\n{sentence}\n\nOutro."
 
 
-# --- furniture and repeats: the acceptance page, then each rule both ways ----------
+# --- furniture and repeats: the furniture page, then each rule both ways ------------------
 
 BODY = (PAGES / "furniture-body.txt").read_text(encoding="utf-8").rstrip("\n")
 

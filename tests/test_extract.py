@@ -170,7 +170,7 @@ def test_extract_article_raises_on_empty_or_unreadable_input(html: str) -> None:
         extract_article(html, "https://example.com/empty")
 
 
-# --- the acceptance page -----------------------------------------------------------
+# --- the furniture page (menus, banners, tags, related lists, a repeated lead) --------------
 
 FURNITURE_URL = "https://gazette.example.com/news/harbour-wall?ref=rss"
 BODY = (PAGES / "furniture-body.txt").read_text(encoding="utf-8").rstrip("\n")
