@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from digest.cli._app import cli, config_option, load_config, plural
+
+if TYPE_CHECKING:
+    from digest.schedule.status import Status
 
 
 @cli.command()
@@ -63,7 +66,7 @@ def _time(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
-def _payload(found: Any) -> dict[str, Any]:
+def _payload(found: Status) -> dict[str, Any]:
     def stamp(moment: datetime | None) -> str | None:
         return moment.isoformat() if moment else None
 

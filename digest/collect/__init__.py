@@ -9,7 +9,7 @@ processes (`prepare`) and writes to the store. Turning an item into an article's
 text is the extraction stage's; the pass is handed that function by `digest.pipeline`.
 """
 
-from digest.collect.deadline import resume_requests, stop_requests
+from digest.collect.deadline import stop_requests
 from digest.collect.gather import Progress, collect_all, new_fetcher
 from digest.collect.prepare import ArticleMaker
 from digest.collect.read import load_document
@@ -23,6 +23,5 @@ __all__ = [
     "collect_all",
     "load_document",
     "new_fetcher",
-    "resume_requests",
     "stop_requests",
 ]

@@ -33,18 +33,14 @@ _open_lock = threading.Lock()
 
 
 def stop_requests() -> None:
-    """Fail every request now, and every one after, until `resume_requests`. Safe to call
-    from a signal handler: it only sets a flag and shuts sockets down."""
+    """Fail every request now, and every one after, for the rest of the process (Ctrl-C
+    ends it). Safe to call from a signal handler: it only sets a flag and shuts sockets
+    down."""
     _stopped.set()
     with _open_lock:
         streams = list(_open)
     for stream in streams:
         stream.abort()
-
-
-def resume_requests() -> None:
-    """Let requests run again after `stop_requests`."""
-    _stopped.clear()
 
 
 def _time_left(timeout: float | None) -> float | None:
