@@ -175,7 +175,9 @@ def baseline(home: Path, port: int) -> dict[str, Any]:
     """Send the messages digest queued, pre-built, with plain smtplib over one connection."""
     with sqlite3.connect(home / "digest.sqlite3") as db:
         rows = db.execute(
-            "SELECT envelope_from, recipient, message FROM digests ORDER BY id"
+            """SELECT envelope_from, recipient, message FROM digests
+               JOIN digest_messages ON digest_messages.digest_id = digests.id
+               ORDER BY digests.id"""
         ).fetchall()
     messages = [(str(sender), str(recipient), bytes(data)) for sender, recipient, data in rows]
     client = smtplib.SMTP("127.0.0.1", port)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -428,3 +430,78 @@ def test_opening_does_not_check_references_but_check_does(tmp_path: Path) -> Non
         store._db.execute("INSERT INTO items VALUES (99, 'g', NULL, '2026-11-26')")
     with Store(path) as reopened:
         assert reopened.check() == ["items row 1 refers to a missing row of sources"]
+
+
+def test_messages_move_to_their_own_table_and_pruned_ones_stay_pruned(tmp_path: Path) -> None:
+    """Migration 0009 moves each kept message beside its digest and records its size."""
+    path = tmp_path / "old.sqlite3"
+    db = older_store(path, 7)
+    db.execute(
+        "INSERT INTO subscribers (email, created, token) VALUES (?, ?, 't')",
+        (READER.email, NOW.isoformat()),
+    )
+    for number, message in ((1, b"Subject: kept\r\n\r\nBody\r\n"), (2, None)):
+        db.execute(
+            "INSERT INTO digests (subscriber_id, recipient, envelope_from, subject, message_id,"
+            " message, article_count, status, created, queued, next_attempt, sent)"
+            " VALUES (1, ?, 'd@example.org', 'S', ?, ?, 0, 'sent', ?, ?, ?, ?)",
+            (READER.email, f"<{number}@x>", message, *[NOW.isoformat()] * 4),
+        )
+    db.execute("COMMIT")
+    db.close()
+    with Store(path) as migrated:
+        assert migrated.outbox_message(1) == b"Subject: kept\r\n\r\nBody\r\n"
+        assert migrated.outbox_message(2) is None
+        sizes = migrated._read("SELECT id, message_size FROM digests ORDER BY id")
+        assert [tuple(row) for row in sizes] == [
+            (1, len(b"Subject: kept\r\n\r\nBody\r\n")),
+            (2, None),
+        ]
+        assert migrated.prune_sent(before=NOW + timedelta(days=1)) == 1
+        assert migrated.outbox_message(1) is None
+        assert migrated.prune_sent(before=NOW + timedelta(days=1)) == 0
+
+
+def test_a_state_change_rewrites_the_digest_row_not_its_message(store: Store) -> None:
+    """The digest row stays small: its message is kept in a table of its own."""
+    [(article_id, _)] = store.store_items(
+        "feed", [(collected("a", "https://e.org/1"), None)], [], when=NOW
+    )
+    digest_id = queue_one(store, [article_id])
+    columns = {row["name"] for row in store._read("PRAGMA table_info(digests)")}
+    assert "message" not in columns
+    (row,) = store._read("SELECT message_size FROM digests WHERE id = ?", (digest_id,))
+    assert row[0] == len(b"Subject: S\r\n\r\nBody\r\n")
+
+
+def test_a_transaction_waits_for_another_process_to_finish_writing(tmp_path: Path) -> None:
+    path = tmp_path / "digest.sqlite3"
+    with Store(path) as store:
+        store.sync_source(FEED)
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.2, other.execute, ("COMMIT",))
+        release.start()
+        started = time.monotonic()
+        store.sync_source(OTHER)  # waits for the other writer, then goes on
+        assert time.monotonic() - started >= 0.15
+        release.join()
+        other.close()
+        assert {source.name for source in store.sources()} >= {"feed", "other"}
+
+
+def test_a_transaction_gives_up_when_the_lock_is_never_released(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("digest.store._core.LOCK_WAIT", 0.1)
+    path = tmp_path / "digest.sqlite3"
+    with Store(path) as store:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(StoreError, match="locked"):
+                store.sync_source(FEED)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        store.sync_source(FEED)

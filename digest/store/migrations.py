@@ -274,6 +274,30 @@ def _v7_bounded_queries(db: sqlite3.Connection) -> None:
         )
 
 
+def _v9_digest_messages(db: sqlite3.Connection) -> None:
+    """Messages in a table of their own. A digest's state changes several times (claimed,
+    sent); in SQLite an update writes the whole row again, and a row holding a 10-50 KB
+    message costs several pages per change. `message_size` stays on the digest: the size of
+    its message, NULL once the message was dropped (`prune_sent`)."""
+    _execute_script(
+        db,
+        """
+        CREATE TABLE digest_messages (
+            digest_id INTEGER PRIMARY KEY REFERENCES digests (id) ON DELETE CASCADE,
+            message BLOB NOT NULL
+        );
+        INSERT INTO digest_messages (digest_id, message)
+            SELECT id, message FROM digests WHERE message IS NOT NULL;
+        ALTER TABLE digests ADD COLUMN message_size INTEGER;
+        UPDATE digests SET message_size = length(message) WHERE message IS NOT NULL;
+        DROP INDEX digests_unpruned;
+        ALTER TABLE digests DROP COLUMN message;
+        CREATE INDEX digests_unpruned ON digests (status, sent)
+            WHERE status = 'sent' AND message_size IS NOT NULL
+        """,
+    )
+
+
 def fixed_time(value: str) -> str:
     """An ISO time as fixed-width UTC text (see `digest.store._core.stamp`); a time
     without a zone is taken as UTC."""
@@ -291,4 +315,5 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0005_notices", _v5_notices),
     ("0006_full_texts", _v6_full_texts),
     ("0007_bounded_queries", _v7_bounded_queries),
+    ("0009_digest_messages", _v9_digest_messages),
 )

@@ -1,4 +1,7 @@
-"""The outbox in the store: each digest is a row holding its whole message and its state.
+"""The outbox in the store: each digest is a row holding its state, beside its whole message.
+
+The message lives in `digest_messages`, apart from the row whose state changes: an update
+then rewrites a small row, not the message (see migration 0009).
 
 A row goes ``queued -> sending -> sent | deferred | failed``; a deferred row is queued again
 at its next attempt time. Queueing writes the row and the articles it carries in the same
@@ -83,7 +86,7 @@ class OutboxStore(StoreCore):
             subscriber_id = _subscriber_id(db, subscriber, now)
             cursor = db.execute(
                 """INSERT INTO digests (subscriber_id, recipient, envelope_from, subject,
-                       message_id, message, article_count, status, created, queued,
+                       message_id, message_size, article_count, status, created, queued,
                        next_attempt, newest_article_id, kind)
                    VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)""",
                 (
@@ -92,7 +95,7 @@ class OutboxStore(StoreCore):
                     envelope_from,
                     subject,
                     message_id,
-                    message,
+                    len(message),
                     len(article_ids),
                     now,
                     now,
@@ -102,6 +105,7 @@ class OutboxStore(StoreCore):
                 ),
             )
             digest_id = int(cursor.lastrowid or 0)
+            db.execute("INSERT INTO digest_messages VALUES (?, ?)", (digest_id, message))
             db.executemany(
                 "INSERT OR IGNORE INTO digest_articles VALUES (?, ?)",
                 [(digest_id, article_id) for article_id in article_ids],
@@ -143,12 +147,20 @@ class OutboxStore(StoreCore):
                     RETURNING *""",
                 (owner, stamp(now), stamp(now), *(only or ()), limit),
             ).fetchall()
+            marks = ", ".join("?" for _ in rows)
+            messages = {
+                int(found[0]): bytes(found[1])
+                for found in db.execute(
+                    f"SELECT digest_id, message FROM digest_messages WHERE digest_id IN ({marks})",
+                    [row["id"] for row in rows],
+                )
+            }
         rows.sort(key=lambda row: (row["next_attempt"], row["id"]))
         return [
             ClaimedDigest(
                 entry=_entry(row),
                 envelope_from=str(row["envelope_from"]),
-                message=bytes(row["message"]),
+                message=messages[int(row["id"])],
             )
             for row in rows
         ]
@@ -227,7 +239,7 @@ class OutboxStore(StoreCore):
                 cursor = db.execute(
                     """UPDATE digests SET status = 'queued', next_attempt = ?, queued = ?,
                            claimed_by = NULL
-                       WHERE id = ? AND status != 'sent' AND message IS NOT NULL""",
+                       WHERE id = ? AND status != 'sent' AND message_size IS NOT NULL""",
                     (stamp(now), stamp(now), digest_id),
                 )
                 changed += cursor.rowcount
@@ -257,18 +269,25 @@ class OutboxStore(StoreCore):
 
     def outbox_message(self, digest_id: int) -> bytes | None:
         """The stored message of a digest (None once pruned, or for an unknown id)."""
-        message = self._scalar("SELECT message FROM digests WHERE id = ?", (digest_id,))
+        message = self._scalar(
+            "SELECT message FROM digest_messages WHERE digest_id = ?", (digest_id,)
+        )
         return bytes(message) if message is not None else None
 
     def prune_sent(self, *, before: datetime) -> int:
         """Drop the message of digests sent before `before` (the row stays). Returns how many."""
         with self._transaction() as db:
-            cursor = db.execute(
-                """UPDATE digests SET message = NULL
-                   WHERE status = 'sent' AND message IS NOT NULL AND sent < ?""",
-                (stamp(before),),
-            )
-        return cursor.rowcount
+            ids = [
+                (int(row[0]),)
+                for row in db.execute(
+                    """SELECT id FROM digests
+                       WHERE status = 'sent' AND message_size IS NOT NULL AND sent < ?""",
+                    (stamp(before),),
+                )
+            ]
+            db.executemany("DELETE FROM digest_messages WHERE digest_id = ?", ids)
+            db.executemany("UPDATE digests SET message_size = NULL WHERE id = ?", ids)
+        return len(ids)
 
 
 def _subscriber_id(db: sqlite3.Connection, subscriber: Subscriber, now: str) -> int:

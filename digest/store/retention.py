@@ -45,6 +45,7 @@ class RetentionStore(StoreCore):
         with self._transaction() as db:
             db.execute(f"DELETE FROM deliveries WHERE digest_id IN ({_DONE_BEFORE})", values)
             db.execute(f"DELETE FROM periods WHERE digest_id IN ({_DONE_BEFORE})", values)
+            db.execute(f"DELETE FROM digest_messages WHERE digest_id IN ({_DONE_BEFORE})", values)
             digests = db.execute(f"DELETE FROM digests WHERE id IN ({_DONE_BEFORE})", values)
             db.execute(f"DELETE FROM deliveries WHERE article_id IN ({_OLD_ARTICLES})", values)
             articles = db.execute(f"DELETE FROM articles WHERE id IN ({_OLD_ARTICLES})", values)
