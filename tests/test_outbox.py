@@ -7,6 +7,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -21,6 +23,7 @@ from aiosmtpd.controller import Controller
 from digest import config as config_module
 from digest.config import Config
 from digest.deliver.sender import RateLimit, RetryPolicy, Sender, drain, recover
+from digest.errors import StoreError
 from digest.models import RenderedDigest, Subscriber
 from digest.render.message import Envelope, build_message
 from digest.store import Store
@@ -202,6 +205,51 @@ def test_several_connections_send_each_digest_once(
     assert len(report.sent) == 24
     assert sorted(received) == recipients and all(len(ids) == 1 for ids in received.values())
     assert smtp_server.handler.connections == 3
+
+
+def test_a_message_leaves_only_once_the_one_before_is_recorded_as_sent(
+    tmp_path: Path, store: Store, smtp_server: SmtpServer
+) -> None:
+    """The store's work overlaps the next envelope, never the next message: when the server
+    gets a message, every message it accepted before is already marked sent."""
+    assert store.path is not None
+    seen_sent: list[int] = []
+    accepted_before: list[int] = []
+
+    def look(number: int) -> str | None:
+        with sqlite3.connect(f"file:{store.path}?mode=ro", uri=True) as db:
+            (sent,) = db.execute("SELECT count(*) FROM digests WHERE status = 'sent'").fetchone()
+        seen_sent.append(int(sent))
+        accepted_before.append(number - 1)
+        return None
+
+    smtp_server.handler.data_replies = look
+    queue(store, 12)
+    drain(smtp_config(tmp_path, smtp_server.port), store, clock=FakeClock())
+    assert seen_sent == accepted_before == list(range(12))
+    assert store.outbox_counts()["sent"] == 12
+
+
+def test_a_record_that_fails_stops_the_next_message_before_it_leaves(
+    tmp_path: Path, store: Store, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marked: list[int] = []
+    mark_sent = Store.mark_sent
+
+    def failing_second(self: Store, digest_id: int, **kwargs: Any) -> None:
+        marked.append(digest_id)
+        if len(marked) == 2:
+            raise StoreError("The store at x failed: disk I/O error.")
+        mark_sent(self, digest_id, **kwargs)
+
+    monkeypatch.setattr(Store, "mark_sent", failing_second)
+    queue(store, 5)
+    config = smtp_config(tmp_path, smtp_server.port)
+    with pytest.raises(StoreError, match="disk I/O error"):
+        drain(config, store, clock=FakeClock())
+    assert len(smtp_server.handler.messages) == 2  # the third never left
+    counts = store.outbox_counts()
+    assert (counts["sent"], counts["sending"], counts["queued"]) == (1, 1, 3)
 
 
 def test_a_digest_deferred_past_the_give_up_period_fails(

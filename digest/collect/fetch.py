@@ -30,6 +30,7 @@ that may not reach it.
 from __future__ import annotations
 
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import cache
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -88,14 +90,21 @@ ahead) would stop collecting that source for good; after this long it is simply 
 again, and a server that still wants a pause says so again."""
 
 
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    """The TLS settings every client uses (certifi's CAs, or those of $SSL_CERT_FILE), made
+    once per process: loading the CAs took a noticeable part of a run that fetches little."""
+    return httpx.create_ssl_context()
+
+
 class _Transport(httpx.HTTPTransport):
     """httpx's transport over one of the backends above; `reuse` false closes every
     connection after its request."""
 
     def __init__(self, backend: httpcore.NetworkBackend, *, reuse: bool = True) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=_ssl_context(), trust_env=False)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=100,
             max_keepalive_connections=20 if reuse else 0,
             keepalive_expiry=5.0,

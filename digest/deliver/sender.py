@@ -14,6 +14,12 @@ good once ``give_up_hours`` have passed since it was queued. A permanent failure
 fails that digest with the server's reply and the batch goes on. Problems no retry can fix
 (a refused login, an untrusted certificate) stop the batch and leave the digests queued.
 
+The outcome of a message is written down while the next one's envelope goes to the server
+(a thread of the sender's own does the writing), and that message itself leaves only once
+the writing is done: at any moment at most one sent message is not yet recorded, so a crash
+repeats at most one digest per connection, as before, and the store's work costs the
+connection no time.
+
 Up to ``[smtp] connections`` threads send at once, each over one connection reused for up
 to ``messages_per_connection`` messages, all within ``[smtp] rate`` messages a second. A
 sender may `follow` the outbox while digests are still being queued (one run renders and
@@ -29,6 +35,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -124,6 +131,7 @@ class Sender:
         self._errors: list[BaseException] = []
         self._lock = threading.Condition()
         self._threads: list[threading.Thread] = []
+        self._recorder: ThreadPoolExecutor | None = None
         connections = config.smtp.connections if config.delivery.backend == "smtp" else 1
         self._connections = 1 if outbox is not None else connections
 
@@ -138,6 +146,7 @@ class Sender:
         """Queue stuck digests again, then start sending."""
         _live_owners.add(self.owner)
         self.report.recovered = recover(self.store, now=self.clock())
+        self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-recorder")
         for number in range(self._connections):
             thread = threading.Thread(target=self._work, name=f"digest-sender-{number}")
             thread.start()
@@ -158,6 +167,9 @@ class Sender:
         for thread in self._threads:
             thread.join()
         self._threads.clear()
+        if self._recorder is not None:
+            self._recorder.shutdown()  # each connection waited for its last record already
+            self._recorder = None
         _live_owners.discard(self.owner)
         keep = timedelta(days=self.config.delivery.keep_sent_days)
         self.store.prune_sent(before=self.clock() - keep)
@@ -211,6 +223,13 @@ class Sender:
             if problem and not self.report.problem:
                 self.report.problem = problem
             self._lock.notify_all()
+
+    def record_later(
+        self, claimed: ClaimedDigest, outcome: Outcome, transport: Transport
+    ) -> Future[None]:
+        """`record` in the recorder thread; the future ends when it is written down."""
+        assert self._recorder is not None, "start() first"
+        return self._recorder.submit(self.record, claimed, outcome, transport)
 
     def record(self, claimed: ClaimedDigest, outcome: Outcome, transport: Transport) -> None:
         """Write down what became of a claimed digest."""
@@ -271,12 +290,22 @@ class Sender:
 
 
 class _Connection:
-    """One sending thread's connection, opened when first needed and renewed as configured."""
+    """One sending thread's connection, opened when first needed and renewed as configured.
+
+    The outcome of its last message may still be being written down (`pending`); the next
+    message waits for that before it leaves (`settle`)."""
 
     def __init__(self, sender: Sender) -> None:
         self.sender = sender
         self.transport: Transport | None = None
         self.used = 0
+        self.pending: Future[None] | None = None
+
+    def settle(self) -> None:
+        """Wait until the last outcome is written down; re-raise the store's error if any."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
 
     def send(self, claimed: ClaimedDigest) -> bool:
         """Send one claimed digest; False when the batch must stop."""
@@ -291,12 +320,15 @@ class _Connection:
                 claimed.entry.recipient,
                 claimed.message,
                 stamp=sender.clock(),
+                before_handover=self.settle,
             )
         except ConnectionLost as exc:
             self.transport = None  # the next digest gets a new connection
+            self.settle()
             sender.defer(claimed.entry, str(exc))
             return True
         except CannotConnect as exc:
+            self.settle()
             sender.defer(claimed.entry, str(exc))
             sender.stop(str(exc))
             return False
@@ -307,16 +339,21 @@ class _Connection:
         except BaseException:
             sender.store.release(claimed.entry.id)
             raise
-        sender.record(claimed, outcome, self.transport)
+        self.settle()  # a refusal before DATA did not wait
+        self.pending = sender.record_later(claimed, outcome, self.transport)
         self.used += 1
         if self.used >= sender.config.smtp.messages_per_connection:
             self.close()
         return True
 
     def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
+        """Wait for the last record, and end the connection."""
+        try:
+            self.settle()
+        finally:
+            if self.transport is not None:
+                self.transport.close()
+                self.transport = None
 
 
 def drain(

@@ -39,6 +39,7 @@ import smtplib
 import socket
 import ssl
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -69,14 +70,30 @@ class CannotConnect(DeliveryError):
     """No connection could be made (refused, timed out, 4xx greeting); try again later."""
 
 
+def _nothing() -> None:
+    """The default `before_handover`."""
+
+
 class Transport(Protocol):
     """Sends messages one at a time; `close` ends the connection, if any."""
 
     backend: str
     location: str
 
-    def send(self, sender: str, recipient: str, message: bytes, *, stamp: datetime) -> Outcome:
-        """Deliver `message` to `recipient`; raises `DeliveryError` (or a subclass)."""
+    def send(
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        *,
+        stamp: datetime,
+        before_handover: Callable[[], None] = _nothing,
+    ) -> Outcome:
+        """Deliver `message` to `recipient`; raises `DeliveryError` (or a subclass).
+
+        `before_handover` is called once, right before the message itself leaves (for SMTP,
+        once the server accepted sender and recipient, before DATA): until it returns,
+        nothing of this message can have been delivered."""
         ...
 
     def close(self) -> None: ...
@@ -105,7 +122,15 @@ class SmtpTransport:
         self._client = _connect(settings)
         log.debug("connected to the SMTP server %s (%s)", self.location, settings.security)
 
-    def send(self, sender: str, recipient: str, message: bytes, *, stamp: datetime) -> Outcome:
+    def send(
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        *,
+        stamp: datetime,
+        before_handover: Callable[[], None] = _nothing,
+    ) -> Outcome:
         client = self._client
         try:
             code, text = client.mail(sender)
@@ -114,6 +139,7 @@ class SmtpTransport:
             code, text = client.rcpt(recipient)
             if code not in (250, 251):
                 return self._refused(code, text)
+            before_handover()
             code, text = client.data(message)
         except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
             return self._refused(exc.smtp_code, exc.smtp_error)
@@ -151,8 +177,17 @@ class FileTransport:
         self.folder = folder
         self.location = str(folder)
 
-    def send(self, sender: str, recipient: str, message: bytes, *, stamp: datetime) -> Outcome:
+    def send(
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        *,
+        stamp: datetime,
+        before_handover: Callable[[], None] = _nothing,
+    ) -> Outcome:
         name = f"{stamp.strftime('%Y%m%dT%H%M%S')}-{_safe_name(recipient)}"
+        before_handover()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             eml = _unique(self.folder, name, ".eml")
@@ -185,8 +220,17 @@ class SendmailTransport:
         if not self.command:
             raise DeliveryError("[sendmail] command is empty; set it to the MTA's sendmail.")
 
-    def send(self, sender: str, recipient: str, message: bytes, *, stamp: datetime) -> Outcome:
+    def send(
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        *,
+        stamp: datetime,
+        before_handover: Callable[[], None] = _nothing,
+    ) -> Outcome:
         arguments = [*self.command, "-i", "-f", sender, "--", recipient]
+        before_handover()
         try:
             done = subprocess.run(
                 arguments,
