@@ -38,7 +38,7 @@ from digest.extract import article_from_item
 from digest.models import Delivery, RenderedDigest, Subscriber, Summary
 from digest.render import check_templates
 from digest.schedule import active_subscribers, current_slot, due_now, find_subscriber
-from digest.store import PeriodTaken, Store, StoredArticle
+from digest.store import Store, StoredArticle
 from digest.validation import normalise_email
 
 log = logging.getLogger("digest")
@@ -158,7 +158,8 @@ def run_once(
     if report.stopped:
         return report
     with _sending(config, store, now=now, active=send and not dry_run, many=len(subscribers),
-                  outbox=outbox, report=report, stop=stop) as sender:  # fmt: skip
+                  outbox=outbox, report=report, stop=stop) as sender, \
+            _batch(config, store, now=now, report=report, sender=sender) as batch:  # fmt: skip
         for subscriber in subscribers:
             if stop is not None and stop.is_set():
                 report.stopped = True
@@ -167,7 +168,7 @@ def run_once(
             if period is not None and store.period_decided(subscriber.email, period):
                 period = None  # this period has its digest: send one more, as asked
             _queue(config, store, subscriber, now=now, period=period, dry_run=dry_run,
-                   report=report, sender=sender)  # fmt: skip
+                   report=report, batch=batch)  # fmt: skip
     return report
 
 
@@ -183,10 +184,11 @@ def send_due(config: Config, store: Store, *, now: datetime) -> RunReport:
     due = due_now(config, store, now=now)
     report = RunReport(skipped=due.skipped)
     with _sending(config, store, now=now, active=True, many=len(due.digests), outbox=None,
-                  report=report) as sender:  # fmt: skip
+                  report=report) as sender, \
+            _batch(config, store, now=now, report=report, sender=sender) as batch:  # fmt: skip
         for subscriber, period in due.digests:
             _queue(config, store, subscriber, now=now, period=period, dry_run=False,
-                   report=report, sender=sender, empty=config.schedule.send_empty)  # fmt: skip
+                   report=report, batch=batch, empty=config.schedule.send_empty)  # fmt: skip
     return report
 
 
@@ -339,10 +341,10 @@ def _queue(
     period: str | None,
     dry_run: bool,
     report: RunReport,
-    sender: Sender | SenderProcess | None,
+    batch: deliver.DigestBatch,
     empty: bool = False,
 ) -> None:
-    """Prepare and queue one subscriber's digest (as `period`'s, when given)."""
+    """Prepare one subscriber's digest (as `period`'s, when given) and add it to `batch`."""
     try:
         prepared = _prepare(config, store, subscriber, now=now, empty=empty)
     except DigestError as exc:
@@ -360,26 +362,43 @@ def _queue(
         count = len(prepared.article_ids)
         report.previews.append((subscriber, count, prepared.rendered.subject))
         return
-    try:
-        digest_id = deliver.queue_digest(
-            config,
-            store,
-            subscriber,
-            prepared.rendered,
-            now=now,
-            unsubscribe_url=prepared.unsubscribe_url,
-            article_ids=prepared.article_ids,
-            newest_article_id=prepared.newest_article_id,
-            period=period,
-        )
-    except PeriodTaken:
-        log.info("digest for %s for %s was already queued elsewhere", subscriber.email, period)
-        return
-    report.queued += 1
-    if period is not None:
-        report.periods.append(subscriber.email)
-    if sender is not None:
-        sender.add(digest_id)
+    batch.add(
+        subscriber,
+        prepared.rendered,
+        unsubscribe_url=prepared.unsubscribe_url,
+        article_ids=prepared.article_ids,
+        newest_article_id=prepared.newest_article_id,
+        period=period,
+    )
+
+
+@contextmanager
+def _batch(
+    config: Config,
+    store: Store,
+    *,
+    now: datetime,
+    report: RunReport,
+    sender: Sender | SenderProcess | None,
+) -> Iterator[deliver.DigestBatch]:
+    """A batch queueing digests a few at a time, telling `report` and `sender` of each."""
+
+    def queued(done: deliver.Queued) -> None:
+        if done.digest_id is None:
+            log.info(
+                "digest for %s for %s was already queued elsewhere",
+                done.subscriber.email,
+                done.period,
+            )
+            return
+        report.queued += 1
+        if done.period is not None:
+            report.periods.append(done.subscriber.email)
+        if sender is not None:
+            sender.add(done.digest_id)
+
+    with deliver.DigestBatch(config, store, now=now, on_queued=queued) as batch:
+        yield batch
 
 
 def _prepare(

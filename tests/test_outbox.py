@@ -22,6 +22,7 @@ from aiosmtpd.controller import Controller
 
 from digest import config as config_module
 from digest.config import Config
+from digest.deliver import DigestBatch, Queued
 from digest.deliver.sender import RateLimit, RetryPolicy, Sender, drain, recover
 from digest.errors import StoreError
 from digest.models import RenderedDigest, Subscriber
@@ -376,3 +377,43 @@ def test_a_sender_killed_mid_batch_and_restarted_delivers_everything(
     assert duplicates <= kills
     assert all(len(set(ids)) == 1 for ids in received.values())  # same Message-ID
     assert store.outbox_counts()["sent"] == 60
+
+
+def test_a_batch_queues_every_few_digests_and_what_is_left_at_the_end(
+    tmp_path: Path, store: Store
+) -> None:
+    config = smtp_config(tmp_path, 25)
+    heard: list[Queued] = []
+    with DigestBatch(config, store, now=START, on_queued=heard.append, size=3) as batch:
+        for number in range(7):
+            batch.add(
+                Subscriber(f"r{number}@example.org"),
+                RENDERED,
+                unsubscribe_url="",
+                article_ids=(),
+                newest_article_id=0,
+                period=None,
+            )
+            assert store.outbox_counts()["queued"] == len(heard) == (number + 1) // 3 * 3
+    assert store.outbox_counts()["queued"] == len(heard) == 7
+    assert [queued.subscriber.email for queued in heard] == [f"r{n}@example.org" for n in range(7)]
+    assert all(queued.digest_id is not None for queued in heard)
+
+
+def test_a_batch_ended_by_an_error_queues_nothing_half_done(tmp_path: Path, store: Store) -> None:
+    config = smtp_config(tmp_path, 25)
+    heard: list[Queued] = []
+    with (
+        pytest.raises(RuntimeError),
+        DigestBatch(config, store, now=START, on_queued=heard.append) as batch,
+    ):
+        batch.add(
+            Subscriber("r@example.org"),
+            RENDERED,
+            unsubscribe_url="",
+            article_ids=(),
+            newest_article_id=0,
+            period="2026-11-26",
+        )
+        raise RuntimeError("the run broke")
+    assert heard == [] and store.outbox_counts()["queued"] == 0

@@ -20,7 +20,7 @@ from digest.models import (
     SourceKind,
     Subscriber,
 )
-from digest.store import Store, WaitingText
+from digest.store import NewDigest, PeriodTaken, Store, WaitingText
 from digest.store.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
@@ -505,3 +505,53 @@ def test_a_transaction_gives_up_when_the_lock_is_never_released(
             other.execute("ROLLBACK")
             other.close()
         store.sync_source(FEED)
+
+
+def new_digest(
+    address: str, *, period: str | None = None, article_ids: tuple[int, ...] = ()
+) -> NewDigest:
+    return NewDigest(
+        Subscriber(address),
+        envelope_from="digest@example.org",
+        subject="S",
+        message_id=f"<{address}-{period}@example.org>",
+        message=b"Subject: S\r\n\r\nBody\r\n",
+        article_ids=article_ids,
+        when=NOW,
+        period=period,
+    )
+
+
+def test_a_batch_queues_each_digest_on_its_own_in_one_transaction(store: Store) -> None:
+    """A digest whose period is taken is left out; the rest of the batch is queued."""
+    [(article_id, _)] = store.store_items(
+        "feed", [(collected("a", "https://e.org/1"), None)], [], when=NOW
+    )
+    store.queue_digests([new_digest("b@example.org", period="2026-11-26")])
+    ids = store.queue_digests(
+        [
+            new_digest("a@example.org", period="2026-11-26", article_ids=(article_id,)),
+            replace(new_digest("b@example.org", period="2026-11-26"), message_id="<again@x>"),
+            new_digest("c@example.org", article_ids=(article_id,)),
+        ]
+    )
+    assert ids[1] is None and ids[0] is not None and ids[2] is not None
+    assert store.outbox_counts()["queued"] == 3
+    assert store.outbox_message(ids[0]) == b"Subject: S\r\n\r\nBody\r\n"
+    assert store.undelivered("a@example.org", limit=5) == []  # waiting in its digest
+    assert [e.recipient for e in store.outbox_entries(["queued"])] == [
+        "b@example.org",
+        "a@example.org",
+        "c@example.org",
+    ]
+    with pytest.raises(PeriodTaken):
+        store.queue_digest(
+            Subscriber("a@example.org"),
+            envelope_from="d@example.org",
+            subject="S",
+            message_id="<third@x>",
+            message=b"x",
+            article_ids=[],
+            when=NOW,
+            period="2026-11-26",
+        )

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from digest.store.articles import StoredArticle
 from digest.store.deliveries import DeliveriesStore
-from digest.store.outbox import ClaimedDigest, OutboxEntry, OutboxStore
+from digest.store.outbox import ClaimedDigest, NewDigest, OutboxEntry, OutboxStore
 from digest.store.retention import Pruned, RetentionStore
 from digest.store.sources import SourcesStore, SourceState
 from digest.store.subscribers import PeriodTaken, StoredSubscriber, SubscribersStore
@@ -32,6 +32,7 @@ from digest.store.waiting import WaitingStore, WaitingText
 
 __all__ = [
     "ClaimedDigest",
+    "NewDigest",
     "OutboxEntry",
     "PeriodTaken",
     "Pruned",

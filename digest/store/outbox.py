@@ -13,13 +13,13 @@ offered again.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from digest.models import Subscriber
 from digest.store._core import StoreCore, parse_time, stamp
-from digest.store.subscribers import claim_period
+from digest.store.subscribers import PeriodTaken, claim_period
 
 STATUSES = ("queued", "sending", "deferred", "failed", "sent")
 WAITING = ("queued", "sending", "deferred")  # a digest that may still be sent
@@ -56,6 +56,22 @@ class ClaimedDigest:
     message: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class NewDigest:
+    """A rendered digest to queue (see `OutboxStore.queue_digest` for the fields)."""
+
+    subscriber: Subscriber
+    envelope_from: str
+    subject: str
+    message_id: str
+    message: bytes
+    article_ids: tuple[int, ...]
+    when: datetime
+    period: str | None = None
+    newest_article_id: int | None = None
+    kind: str = "digest"
+
+
 class OutboxStore(StoreCore):
     """Queries about the outbox."""
 
@@ -80,39 +96,38 @@ class OutboxStore(StoreCore):
         newest article stored when the digest was made; `kind` is ``notice`` for a message
         that is not a digest (a confirmation request). Returns the row's id.
         """
-        article_ids = list(article_ids)
-        now = stamp(when)
-        with self._transaction() as db:
-            subscriber_id = _subscriber_id(db, subscriber, now)
-            cursor = db.execute(
-                """INSERT INTO digests (subscriber_id, recipient, envelope_from, subject,
-                       message_id, message_size, article_count, status, created, queued,
-                       next_attempt, newest_article_id, kind)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)""",
-                (
-                    subscriber_id,
-                    subscriber.email,
-                    envelope_from,
-                    subject,
-                    message_id,
-                    len(message),
-                    len(article_ids),
-                    now,
-                    now,
-                    now,
-                    newest_article_id,
-                    kind,
-                ),
-            )
-            digest_id = int(cursor.lastrowid or 0)
-            db.execute("INSERT INTO digest_messages VALUES (?, ?)", (digest_id, message))
-            db.executemany(
-                "INSERT OR IGNORE INTO digest_articles VALUES (?, ?)",
-                [(digest_id, article_id) for article_id in article_ids],
-            )
-            if period is not None:
-                claim_period(db, subscriber_id, period, digest_id, now)
+        new = NewDigest(
+            subscriber,
+            envelope_from=envelope_from,
+            subject=subject,
+            message_id=message_id,
+            message=message,
+            article_ids=tuple(article_ids),
+            when=when,
+            period=period,
+            newest_article_id=newest_article_id,
+            kind=kind,
+        )
+        (digest_id,) = self.queue_digests([new])
+        if digest_id is None:
+            raise PeriodTaken(f"The digest for period {period} was already decided.")
         return digest_id
+
+    def queue_digests(self, digests: Sequence[NewDigest]) -> list[int | None]:
+        """Queue several digests in one transaction (one write of the indexes they share,
+        not one each); each is queued or not on its own, as `queue_digest` would. Returns
+        their ids in order, None for a digest whose period already had one."""
+        ids: list[int | None] = []
+        with self._transaction() as db:
+            for new in digests:
+                db.execute("SAVEPOINT digest")
+                try:
+                    ids.append(_insert_digest(db, new))
+                except PeriodTaken:
+                    db.execute("ROLLBACK TO digest")
+                    ids.append(None)
+                db.execute("RELEASE digest")
+        return ids
 
     def claim_next(
         self, *, now: datetime, owner: str, only: Collection[int] | None = None
@@ -288,6 +303,42 @@ class OutboxStore(StoreCore):
             db.executemany("DELETE FROM digest_messages WHERE digest_id = ?", ids)
             db.executemany("UPDATE digests SET message_size = NULL WHERE id = ?", ids)
         return len(ids)
+
+
+def _insert_digest(db: sqlite3.Connection, new: NewDigest) -> int:
+    """Inside a transaction: the digest's row, message and articles, and its period's claim
+    (which raises `PeriodTaken`). Returns its id."""
+    now = stamp(new.when)
+    subscriber_id = _subscriber_id(db, new.subscriber, now)
+    cursor = db.execute(
+        """INSERT INTO digests (subscriber_id, recipient, envelope_from, subject,
+               message_id, message_size, article_count, status, created, queued,
+               next_attempt, newest_article_id, kind)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)""",
+        (
+            subscriber_id,
+            new.subscriber.email,
+            new.envelope_from,
+            new.subject,
+            new.message_id,
+            len(new.message),
+            len(new.article_ids),
+            now,
+            now,
+            now,
+            new.newest_article_id,
+            new.kind,
+        ),
+    )
+    digest_id = int(cursor.lastrowid or 0)
+    db.execute("INSERT INTO digest_messages VALUES (?, ?)", (digest_id, new.message))
+    db.executemany(
+        "INSERT OR IGNORE INTO digest_articles VALUES (?, ?)",
+        [(digest_id, article_id) for article_id in new.article_ids],
+    )
+    if new.period is not None:
+        claim_period(db, subscriber_id, new.period, digest_id, now)
+    return digest_id
 
 
 def _subscriber_id(db: sqlite3.Connection, subscriber: Subscriber, now: str) -> int:
