@@ -13,6 +13,7 @@ from digest.cli import cli
 from digest.config import load, parse
 from digest.errors import ConfigError
 from digest.models import Article, CollectedArticle, Source, SourceKind, Subscriber
+from digest.pipeline import collect_all
 from digest.service import jobs
 from digest.store import Store
 
@@ -108,7 +109,7 @@ def test_digest_store_check_reports_a_broken_reference(tmp_path: Path) -> None:
     config = _config(tmp_path, 0)
     with _filled(load(config).database) as store:
         store._db.execute("PRAGMA foreign_keys = OFF")
-        store._db.execute("INSERT INTO items VALUES (42, 'orphan', NULL, '2026-11-26')")
+        store._db.execute("INSERT INTO items VALUES (42, 'orphan', NULL, '2026-11-26', NULL)")
     result = CliRunner().invoke(cli, ["store", "check", "-c", str(config)])
     assert result.exit_code == 1
     assert "refers to a missing row of sources" in result.stderr
@@ -121,3 +122,44 @@ def test_the_service_prune_job_uses_keep_days(tmp_path: Path) -> None:
     jobs.prune(config, lambda: NOW)
     with Store(config.database) as store:
         assert store.article_count() == 2
+
+
+UNDATED_FEED = """<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Old news</title><link>https://e.org/</link>
+<item><guid>undated-1</guid><title>An entry with no date</title><link>https://e.org/undated</link>
+<description>{text}</description></item>
+</channel></rss>
+"""
+
+
+def test_an_undated_entry_still_listed_is_not_collected_again_after_a_prune(
+    tmp_path: Path,
+) -> None:
+    """Retention forgets an item once its source stops listing it, not once it is old."""
+    text = " ".join(["The harbour bridge reopened after the long winter repairs."] * 8)
+    (tmp_path / "feed.xml").write_text(UNDATED_FEED.format(text=text), encoding="utf-8")
+    config = parse(
+        {
+            "data_dir": str(tmp_path / "data"),
+            "store": {"keep_days": 30},
+            "sources": [
+                {"name": "old news", "path": str(tmp_path / "feed.xml"), "full_text": "never"}
+            ],
+        },
+        base=tmp_path,
+    )
+    with Store(config.database) as store:
+        assert collect_all(config, store, now=NOW).new_articles == 1
+        for days in (20, 40, 60):  # the feed keeps listing the entry
+            later = NOW + timedelta(days=days)
+            assert collect_all(config, store, now=later).new_articles == 0
+            store.prune(before=later - timedelta(days=30))
+        assert store.known_guids("old news", ["undated-1"]) == {"undated-1"}
+        assert store.article_count() == 0  # the article itself is old and gone
+        # Once the source stops listing it for longer than keep_days, the item goes too.
+        (tmp_path / "feed.xml").write_text(
+            UNDATED_FEED.replace("undated-1", "undated-2").format(text=text), encoding="utf-8"
+        )
+        collect_all(config, store, now=NOW + timedelta(days=95))
+        store.prune(before=NOW + timedelta(days=95) - timedelta(days=30))
+        assert store.known_guids("old news", ["undated-1", "undated-2"]) == {"undated-2"}

@@ -427,7 +427,7 @@ def test_opening_does_not_check_references_but_check_does(tmp_path: Path) -> Non
     with Store(path) as store:
         assert store.check() == []
         store._db.execute("PRAGMA foreign_keys = OFF")
-        store._db.execute("INSERT INTO items VALUES (99, 'g', NULL, '2026-11-26')")
+        store._db.execute("INSERT INTO items VALUES (99, 'g', NULL, '2026-11-26', NULL)")
     with Store(path) as reopened:
         assert reopened.check() == ["items row 1 refers to a missing row of sources"]
 

@@ -186,6 +186,7 @@ def _gather(
             if limits.not_before is not None:
                 items = [item for item in items if not _older(item, limits.not_before)]
             seen = frozenset(known(source.name, [item.guid for item in items]))
+            gathered.listed = list(seen)
             prepared = workers.run(
                 prepare_new, items, source.full_text, seen, language, make_article,
                 limits.max_items,
@@ -254,6 +255,7 @@ def _store(
         when=now,
         waiting=gathered.waiting,
         done_waiting=gathered.done_waiting,
+        still_listed=gathered.listed,
     )
     for (article_id, is_new), article in zip(results, gathered.articles, strict=True):
         if is_new:

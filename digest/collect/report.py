@@ -54,6 +54,7 @@ class Gathered:
     waiting: list[WaitingText] = field(default_factory=list)  # teasers still waiting
     done_waiting: list[str] = field(default_factory=list)  # teasers that wait no more
     left: int = 0  # new items beyond the cap
+    listed: list[str] = field(default_factory=list)  # items seen before, still listed
 
     def add(self, prepared: Prepared) -> None:
         self.articles.extend(prepared.articles)

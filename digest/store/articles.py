@@ -98,6 +98,7 @@ class ArticlesStore(StoreCore):
         when: datetime,
         waiting: Iterable[WaitingText] = (),
         done_waiting: Iterable[str] = (),
+        still_listed: Iterable[str] = (),
     ) -> list[tuple[int, bool]]:
         """Store what one collection of `source` found, in one transaction.
 
@@ -107,9 +108,12 @@ class ArticlesStore(StoreCore):
         recorded as carrying it; when this copy is fuller (see `FULLER`), its text replaces
         the stored one. `waiting` are teasers whose page is still to be fetched (see
         `digest.store.waiting`), `done_waiting` the identities of those that wait no more.
-        Returns (article id, whether it is new) per article.
+        `still_listed` are identities of items stored before that the source still lists
+        (retention keeps them while it does). Returns (article id, whether it is new) per
+        article.
         """
         results: list[tuple[int, bool]] = []
+        seen = fixed_time(when.isoformat())
         with self._transaction() as db:
             row = db.execute("SELECT id FROM sources WHERE name = ?", (source,)).fetchone()
             if row is None:
@@ -128,17 +132,26 @@ class ArticlesStore(StoreCore):
                 # An item seen earlier without an article (a teaser that waited for its
                 # page) gets the article now.
                 db.execute(
-                    """INSERT INTO items (source_id, guid, article_id, first_seen)
-                       VALUES (?, ?, ?, ?)
+                    """INSERT INTO items (source_id, guid, article_id, first_seen, last_seen)
+                       VALUES (?, ?, ?, ?, ?)
                        ON CONFLICT (source_id, guid) DO UPDATE SET article_id =
                            excluded.article_id WHERE items.article_id IS NULL""",
-                    (source_id, collected.guid, article_id, fixed_time(when.isoformat())),
+                    (source_id, collected.guid, article_id, seen, seen),
                 )
                 results.append((article_id, is_new))
             db.executemany(
-                "INSERT OR IGNORE INTO items (source_id, guid, first_seen) VALUES (?, ?, ?)",
-                [(source_id, guid, fixed_time(when.isoformat())) for guid in skipped],
+                """INSERT OR IGNORE INTO items (source_id, guid, first_seen, last_seen)
+                   VALUES (?, ?, ?, ?)""",
+                [(source_id, guid, seen, seen) for guid in skipped],
             )
+            listed = list(still_listed)
+            for start in range(0, len(listed), _BATCH):
+                batch = listed[start : start + _BATCH]
+                db.execute(
+                    f"""UPDATE items SET last_seen = ?
+                        WHERE source_id = ? AND guid IN ({", ".join("?" for _ in batch)})""",
+                    (seen, source_id, *batch),
+                )
             save_waiting(db, source_id, waiting, done_waiting, when)
         return results
 

@@ -298,6 +298,20 @@ def _v9_digest_messages(db: sqlite3.Connection) -> None:
     )
 
 
+def _v10_items_last_seen(db: sqlite3.Connection) -> None:
+    """When each item was last listed by its source. Retention forgets an item once its
+    source has stopped listing it for ``keep_days``, not once it is that old: an undated
+    entry a feed keeps listing would otherwise come back as new once forgotten."""
+    _execute_script(
+        db,
+        """
+        ALTER TABLE items ADD COLUMN last_seen TEXT;
+        UPDATE items SET last_seen = first_seen;
+        CREATE INDEX items_last_seen ON items (last_seen)
+        """,
+    )
+
+
 def fixed_time(value: str) -> str:
     """An ISO time as fixed-width UTC text (see `digest.store._core.stamp`); a time
     without a zone is taken as UTC."""
@@ -316,4 +330,5 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0006_full_texts", _v6_full_texts),
     ("0007_bounded_queries", _v7_bounded_queries),
     ("0009_digest_messages", _v9_digest_messages),
+    ("0010_items_last_seen", _v10_items_last_seen),
 )

@@ -1,10 +1,12 @@
 """Retention: what the store forgets once it is older than ``[store] keep_days``.
 
-An article first seen before the cutoff goes with its items and its deliveries, unless a
-digest still waiting in the outbox holds it; a digest sent or failed before the cutoff goes
-with its record of articles and its period. Pruning reads through the indexes on
-`first_seen` and `created`, so its cost follows what it removes. The space freed is reused
-by later rows; `vacuum` gives it back to the file system.
+An article first seen before the cutoff goes with its deliveries, unless a digest still
+waiting in the outbox holds it. An item goes once its source has not listed it since the
+cutoff: an item still listed stays, so that an undated entry is never taken for new. A
+digest sent or failed before the cutoff goes with its record of articles and its period.
+Pruning reads through the indexes on `first_seen`, `last_seen` and `created`, so its cost
+follows what it removes. The space freed is reused by later rows; `vacuum` gives it back
+to the file system.
 """
 
 from __future__ import annotations
@@ -49,6 +51,6 @@ class RetentionStore(StoreCore):
             digests = db.execute(f"DELETE FROM digests WHERE id IN ({_DONE_BEFORE})", values)
             db.execute(f"DELETE FROM deliveries WHERE article_id IN ({_OLD_ARTICLES})", values)
             articles = db.execute(f"DELETE FROM articles WHERE id IN ({_OLD_ARTICLES})", values)
-            items = db.execute("DELETE FROM items WHERE first_seen < :seen", values)
+            items = db.execute("DELETE FROM items WHERE last_seen < :seen", values)
             db.execute("DELETE FROM periods WHERE decided < :cutoff AND digest_id IS NULL", values)
         return Pruned(articles=articles.rowcount, items=items.rowcount, digests=digests.rowcount)

@@ -61,8 +61,9 @@ def save_waiting(
     for entry in waiting:
         item = entry.item
         db.execute(
-            "INSERT OR IGNORE INTO items (source_id, guid, first_seen) VALUES (?, ?, ?)",
-            (source_id, item.guid, fixed_time(when.isoformat())),
+            """INSERT OR IGNORE INTO items (source_id, guid, first_seen, last_seen)
+               VALUES (?, ?, ?, ?)""",
+            (source_id, item.guid, fixed_time(when.isoformat()), fixed_time(when.isoformat())),
         )
         db.execute(
             """INSERT INTO full_texts (source_id, guid, item, first_tried, attempts,
