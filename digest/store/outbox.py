@@ -162,13 +162,15 @@ class OutboxStore(StoreCore):
                     RETURNING *""",
                 (owner, stamp(now), stamp(now), *(only or ()), limit),
             ).fetchall()
+            if not rows:
+                return []
             marks = ", ".join("?" for _ in rows)
             messages = {
                 int(found[0]): bytes(found[1])
                 for found in db.execute(
                     f"SELECT digest_id, message FROM digest_messages WHERE digest_id IN ({marks})",
                     [row["id"] for row in rows],
-                )
+                ).fetchall()
             }
         rows.sort(key=lambda row: (row["next_attempt"], row["id"]))
         return [
