@@ -84,8 +84,9 @@ def drain_until_empty(config: Config, store: Store, clock: FakeClock, rounds: in
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "data" / "digest.sqlite3") as opened:
+def store(store_where: Path | str) -> Iterator[Store]:
+    """An outbox in SQLite, then in PostgreSQL: each test runs on both."""
+    with Store(store_where) as opened:
         yield opened
 
 
@@ -306,6 +307,9 @@ def test_a_sender_killed_mid_batch_and_restarted_delivers_everything(
     smtp_server.handler.delay = 0.02
     recipients = queue(store, 60)
     config = smtp_demo_config(tmp_path, smtp_server)
+    if store.shared:
+        with config.open("a") as appended:
+            appended.write(f'\n[store]\nurl = "{store.target.url}"\n')
     env = {**os.environ, "DIGEST_HOME": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "digest", "send", "-c", str(config)]
     kills = 0

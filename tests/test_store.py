@@ -1,8 +1,11 @@
-"""Tests for digest.store, against real SQLite databases."""
+"""Tests for digest.store, against real SQLite databases and a real PostgreSQL server (the
+`store` fixture runs each test on both engines; tests of SQLite's own files and of upgrading
+stores written by older versions use SQLite alone)."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,11 +45,11 @@ def collected(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = Store(tmp_path / "digest.sqlite3")
-    opened.sync_source(FEED)
-    opened.sync_source(OTHER)
-    return opened
+def store(store_where: Path | str) -> Iterator[Store]:
+    with Store(store_where) as opened:
+        opened.sync_source(FEED)
+        opened.sync_source(OTHER)
+        yield opened
 
 
 def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
@@ -88,8 +91,9 @@ def test_a_store_made_by_the_first_schema_is_migrated(tmp_path: Path) -> None:
         assert migrated.seen_guids("feed") == {"g"}
 
 
-def test_store_uses_wal_journal(store: Store) -> None:
-    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+def test_store_uses_wal_journal(tmp_path: Path) -> None:
+    with Store(tmp_path / "digest.sqlite3") as store:
+        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_items_are_seen_after_they_are_stored(store: Store) -> None:

@@ -9,13 +9,13 @@ offered again.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from digest.models import Subscriber
 from digest.store._core import StoreCore, parse_time, stamp
+from digest.store.dialect import Connection, Row, insert_id
 from digest.store.subscribers import claim_period
 
 STATUSES = ("queued", "sending", "deferred", "failed", "sent")
@@ -81,7 +81,8 @@ class OutboxStore(StoreCore):
         now = stamp(when)
         with self._transaction() as db:
             subscriber_id = _subscriber_id(db, subscriber, now)
-            cursor = db.execute(
+            digest_id = insert_id(
+                db,
                 """INSERT INTO digests (subscriber_id, recipient, envelope_from, subject,
                        message_id, message, article_count, status, created, queued,
                        next_attempt, newest_article_id, kind)
@@ -101,7 +102,6 @@ class OutboxStore(StoreCore):
                     kind,
                 ),
             )
-            digest_id = int(cursor.lastrowid or 0)
             db.executemany(
                 "INSERT OR IGNORE INTO digest_articles VALUES (?, ?)",
                 [(digest_id, article_id) for article_id in article_ids],
@@ -271,7 +271,7 @@ class OutboxStore(StoreCore):
         return cursor.rowcount
 
 
-def _subscriber_id(db: sqlite3.Connection, subscriber: Subscriber, now: str) -> int:
+def _subscriber_id(db: Connection, subscriber: Subscriber, now: str) -> int:
     """The subscriber's id; an address not known yet is kept as a one-off recipient."""
     db.execute(
         """INSERT INTO subscribers (email, name, timezone, origin, token, created, updated)
@@ -283,7 +283,7 @@ def _subscriber_id(db: sqlite3.Connection, subscriber: Subscriber, now: str) -> 
     return int(row["id"])
 
 
-def _entry(row: sqlite3.Row) -> OutboxEntry:
+def _entry(row: Row) -> OutboxEntry:
     return OutboxEntry(
         id=int(row["id"]),
         recipient=str(row["recipient"]),
