@@ -1,18 +1,24 @@
 """Tests for the store on PostgreSQL: the dialect layer, the store URL in the configuration,
-and the schema both engines end with, against a real PostgreSQL server
+the schema both engines end with, and `digest store copy`, against a real PostgreSQL server
 (see `tests/postgres.py`)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from digest import config as config_module
+from digest.cli import cli
 from digest.errors import ConfigError, StoreError
 from digest.models import StoreAddress
 from digest.store import Store
+from digest.store.copy import TABLES
 from digest.store.dialect import postgres_ddl, postgres_sql, safe_url, target
+
+from .conftest import DEMO_CONFIG
 
 
 def test_statements_are_translated_to_postgresql() -> None:
@@ -80,3 +86,51 @@ def test_an_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
     url = f"postgresql://digest@/digest?host={tmp_path}"
     with pytest.raises(StoreError, match=r"^Cannot open the store at postgresql://digest@/dig"):
         Store(url)
+
+
+def _demo(tmp_path: Path, store_url: str | None = None) -> Path:
+    if not (tmp_path / "demo").exists():
+        shutil.copytree(DEMO_CONFIG.parent / "demo", tmp_path / "demo")
+    path = tmp_path / ("shared.toml" if store_url else "demo.toml")
+    text = DEMO_CONFIG.read_text(encoding="utf-8")
+    if store_url:
+        text = text.replace("[delivery]", f'[store]\nurl = "{store_url}"\n\n[delivery]', 1)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_store_copied_to_postgresql_has_every_row_and_runs(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    runner = CliRunner()
+    lite = _demo(tmp_path)
+    assert runner.invoke(cli, ["run", "-c", str(lite)]).exit_code == 0
+    assert runner.invoke(cli, ["subscribe", "ann@example.org", "-c", str(lite)]).exit_code == 0
+    result = runner.invoke(cli, ["store", "copy", "-c", str(lite), "--to", postgres_url])
+    assert result.exit_code == 0, result.output
+    counts = {
+        line.split()[0]: int(line.split()[1].replace(",", ""))
+        for line in result.stdout.splitlines()[:-1]
+    }
+    assert list(counts) == list(TABLES)
+    with Store(config_module.load(lite).database) as source:
+        assert counts == {table: source.count(table) for table in TABLES}
+    assert counts["articles"] == 8 and counts["digests"] == 1 and counts["deliveries"] == 8
+    assert "the counts match" in result.stdout
+
+    # The copy is the store now: the reader had every article, Ann has had none.
+    shared = _demo(tmp_path, postgres_url)
+    outbox = config_module.load(shared).outbox
+    before = set(outbox.glob("*.eml"))
+    result = runner.invoke(cli, ["run", "-c", str(shared)])
+    assert result.exit_code == 0, result.output
+    (new,) = set(outbox.glob("*.eml")) - before
+    assert "To: ann@example.org" in new.read_text("utf-8")
+    with Store(postgres_url) as copy:
+        assert copy.count("digests") == 2  # a new id after the copied ones
+        assert copy.digest_count("reader@example.org") == 1
+
+    again = runner.invoke(cli, ["store", "copy", "-c", str(lite), "--to", postgres_url])
+    assert again.exit_code == 1
+    assert again.stderr.startswith("Error: The store at postgresql://postgres@/digest")
+    assert "is not empty (sources (3), articles (8)" in again.stderr

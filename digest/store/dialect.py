@@ -189,6 +189,25 @@ class PostgresConnection:
     def close(self) -> None:
         self._connection.close()
 
+    def copy_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
+    ) -> int:
+        """Load `rows` into `table` with ``COPY`` (far faster than one ``INSERT`` a row);
+        returns how many were loaded."""
+        names = ", ".join(f'"{column}"' for column in columns)
+        count = 0
+        try:
+            with (
+                self._connection.cursor() as cursor,
+                cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy,
+            ):
+                for row in rows:
+                    copy.write_row(tuple(_value(value) for value in row))
+                    count += 1
+        except self._errors as exc:
+            raise self._engine_error(exc) from exc
+        return count
+
     def _engine_error(self, exc: Exception) -> EngineError:
         kind = EngineIntegrityError if isinstance(exc, self._integrity) else EngineError
         return kind(_first_line(exc))
