@@ -23,7 +23,7 @@ from typing import Any
 import platformdirs
 
 from digest.errors import ConfigError
-from digest.models import Source, SourceKind, Subscriber
+from digest.models import Source, SourceKind, StoreAddress, Subscriber
 from digest.validation import (
     Checker,
     Invalid,
@@ -41,6 +41,7 @@ from digest.validation import (
     ratio,
     relative_folder,
     send_time,
+    store_url,
     timezone,
     web_url,
     weekday,
@@ -167,6 +168,12 @@ class StoreSettings:
     # daily by `digest serve` (and by `digest store prune`); 0 keeps everything. At least
     # `MIN_KEEP_DAYS`, so that a new copy of a story is still recognised as one.
     keep_days: int = 0
+    # Where the store is: empty for the SQLite file in the data folder, ``sqlite:///path``
+    # for another file, ``postgresql://user@host/db`` for a PostgreSQL database shared by
+    # several `digest serve` workers. The PostgreSQL password is read from the environment
+    # variable named by `password_env`, never from the file.
+    url: str = ""
+    password_env: str = "DIGEST_STORE_PASSWORD"
 
 
 MIN_KEEP_DAYS = 30
@@ -194,7 +201,18 @@ class Config:
 
     @property
     def database(self) -> Path:
+        """The SQLite file of the store (for a PostgreSQL store, the file a SQLite store would
+        use, beside which the lock file of `digest run` and `digest send` is kept)."""
+        if self.store.url.startswith("sqlite:///"):
+            return Path(self.store.url.removeprefix("sqlite:///"))
         return self.data_dir / "digest.sqlite3"
+
+    @property
+    def store_address(self) -> StoreAddress:
+        """Where the store is, as `digest.store.Store` opens it."""
+        if self.store.url and not self.store.url.startswith("sqlite:"):
+            return StoreAddress(self.store.url, self.store.password_env)
+        return StoreAddress(f"sqlite:///{self.database}")
 
     @property
     def outbox(self) -> Path:
@@ -401,7 +419,11 @@ def _keep_days(value: Any, checker: Checker) -> Any:
     )
 
 
-_STORE_RULES: dict[str, Rule] = {"keep_days": _keep_days}
+_STORE_RULES: dict[str, Rule] = {
+    "keep_days": _keep_days,
+    "url": store_url,
+    "password_env": _TEXT,
+}
 _SCHEDULE_RULES: dict[str, Rule] = {
     "collect_minutes": positive(float, "a number of minutes", 7 * 24 * 60),
     "tick_seconds": positive(float, "a number of seconds", _HOUR),

@@ -162,3 +162,19 @@ class Delivery:
     backend: str
     location: str  # the outbox file, or "host:port" for SMTP
     files: tuple[Path, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class StoreAddress:
+    """Where the store is: ``sqlite:///path/to/file`` or ``postgresql://user@host/db``.
+
+    A PostgreSQL password is never part of the URL; `password_env` names the environment
+    variable that holds it (read only when the store is opened)."""
+
+    url: str
+    password_env: str = ""
+
+    @property
+    def shared(self) -> bool:
+        """Whether several processes and machines may work on this store at once."""
+        return self.url.startswith(("postgresql://", "postgres://"))

@@ -312,8 +312,8 @@ def _sending(
         yield None
         return
     sender: Sender | SenderProcess
-    if many >= SENDER_PROCESS_FROM and outbox is None and store.path:
-        sender = SenderProcess(config, store.path, start=now)
+    if many >= SENDER_PROCESS_FROM and outbox is None and store.address is not None:
+        sender = SenderProcess(config, store.address, start=now)
     else:
         sender = Sender(
             config,

@@ -156,6 +156,29 @@ def web_url(value: Any, _: Checker) -> Any:
     return value.rstrip("/")
 
 
+def store_url(value: Any, checker: Checker) -> Any:
+    """``sqlite:///path`` (resolved against the file's folder) or ``postgresql://...``
+    without a password; empty means the SQLite file in the data folder."""
+    if not isinstance(value, str):
+        return Invalid(f"must be a URL, not {describe(value)}")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme in ("postgresql", "postgres"):
+        if parts.password is not None:
+            return Invalid(
+                "must not hold a password: give it in the environment variable named by "
+                "[store] password_env"
+            )
+        return value
+    if parts.scheme == "sqlite" and value.startswith("sqlite:///") and len(value) > 10:
+        return f"sqlite:///{checker.path(value.removeprefix('sqlite:///'))}"
+    return Invalid(
+        "must be sqlite:///path/to/file or postgresql://user@host/database, not "
+        f"{value.split('@')[-1]!r}"
+    )
+
+
 def relative_folder(value: Any, _: Checker) -> Any:
     """A folder kept as written: relative ones are resolved later, against the data folder."""
     if not isinstance(value, str) or not value:

@@ -29,6 +29,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from .postgres import postgres_server, postgres_url, store_where
+
+__all__ = ["postgres_server", "postgres_url", "store_where"]  # fixtures for every test file
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 DEMO_CONFIG = ROOT / "config" / "demo.toml"

@@ -7,7 +7,6 @@ import os
 import random
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -88,8 +87,9 @@ def drain_until_empty(config: Config, store: Store, clock: FakeClock, rounds: in
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "data" / "digest.sqlite3") as opened:
+def store(store_where: Path | str) -> Iterator[Store]:
+    """An outbox in SQLite, then in PostgreSQL: each test runs on both."""
+    with Store(store_where) as opened:
         yield opened
 
 
@@ -213,20 +213,20 @@ def test_a_message_leaves_only_once_the_one_before_is_recorded_as_sent(
 ) -> None:
     """The store's work overlaps the next envelope, never the next message: when the server
     gets a message, every message it accepted before is already marked sent."""
-    assert store.path is not None
+    assert store.address is not None
+    observer = Store(store.address)  # another connection, as another process would have
     seen_sent: list[int] = []
     accepted_before: list[int] = []
 
     def look(number: int) -> str | None:
-        with sqlite3.connect(f"file:{store.path}?mode=ro", uri=True) as db:
-            (sent,) = db.execute("SELECT count(*) FROM digests WHERE status = 'sent'").fetchone()
-        seen_sent.append(int(sent))
+        seen_sent.append(observer.outbox_counts()["sent"])
         accepted_before.append(number - 1)
         return None
 
     smtp_server.handler.data_replies = look
     queue(store, 12)
     drain(smtp_config(tmp_path, smtp_server.port), store, clock=FakeClock())
+    observer.close()
     assert seen_sent == accepted_before == list(range(12))
     assert store.outbox_counts()["sent"] == 12
 
@@ -355,6 +355,9 @@ def test_a_sender_killed_mid_batch_and_restarted_delivers_everything(
     smtp_server.handler.delay = 0.02
     recipients = queue(store, 60)
     config = smtp_demo_config(tmp_path, smtp_server)
+    if store.shared:
+        with config.open("a") as appended:
+            appended.write(f'\n[store]\nurl = "{store.target.url}"\n')
     env = {**os.environ, "DIGEST_HOME": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "digest", "send", "-c", str(config)]
     kills = 0

@@ -1,5 +1,5 @@
 """Tests for retention: `Store.prune`, ``[store] keep_days``, ``digest store`` and the
-service's daily prune, against real SQLite databases."""
+service's daily prune, against real SQLite databases (and pruning on PostgreSQL too)."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def _digest(store: Store, ids: list[int], when: datetime, name: str) -> int:
     )
 
 
-def _filled(path: Path) -> Store:
-    store = Store(path)
+def _filled(where: Path | str) -> Store:
+    store = Store(where)
     store.sync_source(Source("feed", SourceKind.FEED, "https://e.org/feed"))
     old, new = NOW - timedelta(days=60), NOW - timedelta(days=1)
     ((a, _), (b, _)) = store.store_items("feed", [_article("a"), _article("b")], ["x"], when=old)
@@ -54,9 +54,9 @@ def _filled(path: Path) -> Store:
 
 
 def test_prune_removes_what_is_older_than_the_cutoff_and_keeps_what_a_digest_waits_for(
-    tmp_path: Path,
+    store_where: Path | str,
 ) -> None:
-    with _filled(tmp_path / "digest.sqlite3") as store:
+    with _filled(store_where) as store:
         pruned = store.prune(before=NOW - timedelta(days=30))
         assert (pruned.articles, pruned.items, pruned.digests) == (1, 3, 1)
         assert store.article_count() == 2

@@ -1,10 +1,13 @@
-"""Tests for digest.store, against real SQLite databases."""
+"""Tests for digest.store, against real SQLite databases and a real PostgreSQL server (the
+`store` fixture runs each test on both engines; tests of SQLite's own files and of upgrading
+stores written by older versions use SQLite alone)."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,11 +47,11 @@ def collected(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = Store(tmp_path / "digest.sqlite3")
-    opened.sync_source(FEED)
-    opened.sync_source(OTHER)
-    return opened
+def store(store_where: Path | str) -> Iterator[Store]:
+    with Store(store_where) as opened:
+        opened.sync_source(FEED)
+        opened.sync_source(OTHER)
+        yield opened
 
 
 def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
@@ -90,8 +93,9 @@ def test_a_store_made_by_the_first_schema_is_migrated(tmp_path: Path) -> None:
         assert migrated.seen_guids("feed") == {"g"}
 
 
-def test_store_uses_wal_journal(store: Store) -> None:
-    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+def test_store_uses_wal_journal(tmp_path: Path) -> None:
+    with Store(tmp_path / "digest.sqlite3") as store:
+        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_items_are_seen_after_they_are_stored(store: Store) -> None:
@@ -468,8 +472,8 @@ def test_a_state_change_rewrites_the_digest_row_not_its_message(store: Store) ->
         "feed", [(collected("a", "https://e.org/1"), None)], [], when=NOW
     )
     digest_id = queue_one(store, [article_id])
-    columns = {row["name"] for row in store._read("PRAGMA table_info(digests)")}
-    assert "message" not in columns
+    assert "message" not in store.columns("digests")
+    assert store.columns("digest_messages") == ["digest_id", "message"]
     (row,) = store._read("SELECT message_size FROM digests WHERE id = ?", (digest_id,))
     assert row[0] == len(b"Subject: S\r\n\r\nBody\r\n")
 

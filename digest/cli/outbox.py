@@ -31,7 +31,7 @@ def send(config_path: Path | None) -> None:
 
     with (
         StoreLock(lock_path(config.database), "digest send", wait=LOCK_WAIT),
-        Store(config.database) as store,
+        Store(config.store_address) as store,
     ):
         report = sender.drain(config, store)
         waiting = store.outbox_counts()
@@ -56,7 +56,7 @@ def outbox(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
     config = load_config(config_path)
     from digest.store import Store
 
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         counts = store.outbox_counts()
         troubled = store.outbox_entries(("sending", "deferred", "failed"))
     if as_json:
@@ -80,7 +80,7 @@ def retry(config_path: Path | None, digest_ids: tuple[int, ...], all_failed: boo
     from digest.deliver import sender
     from digest.store import Store
 
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         entries = sender.retry(store, digest_ids, all_failed=all_failed, now=datetime.now(UTC))
     if not entries:
         click.echo("No failed digests to retry.")

@@ -81,7 +81,7 @@ def run(
 
     with (
         StoreLock(lock_path(config.database), "digest run", wait=LOCK_WAIT),
-        Store(config.database) as store,
+        Store(config.store_address) as store,
         _progress() as progress,
         _stopped_by_ctrl_c() as stop,
     ):

@@ -24,7 +24,7 @@ def sources() -> None:
 def list_sources(config_path: Path | None) -> None:
     """List every source with its last fetch time, status and last error."""
     config = load_config(config_path)
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         statuses = catalog.source_statuses(config, store)
     if not statuses:
         click.echo("No sources yet: add one with `digest sources add URL|PATH`.")
@@ -78,7 +78,7 @@ def add_source(
 ) -> None:
     """Add a feed or page URL, or a file or folder path, as a source."""
     config = load_config(config_path)
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         source = catalog.add_source(
             config,
             store,
@@ -97,7 +97,7 @@ def add_source(
 def remove_source(config_path: Path | None, name: str) -> None:
     """Remove a source added with `digest sources add` or `import`."""
     config = load_config(config_path)
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         catalog.remove_source(config, store, name)
     click.echo(f"Removed source {name!r}; its articles stay in the store.")
 
@@ -112,7 +112,7 @@ def import_sources(config_path: Path | None, opml_file: Path) -> None:
         content = opml_file.read_bytes()
     except OSError as exc:
         raise ConfigError(f"Cannot read {opml_file}: {exc.strerror}.") from exc
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         report = catalog.import_opml(config, store, content, location=str(opml_file))
     click.echo(
         f"Imported {plural(len(report.added), 'feed')} from {opml_file}"
@@ -133,7 +133,7 @@ def import_sources(config_path: Path | None, opml_file: Path) -> None:
 def export_sources(config_path: Path | None, output: Path | None) -> None:
     """Print every feed source as OPML, for another feed reader."""
     config = load_config(config_path)
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         document, left_out = catalog.export_opml(config, store, now=datetime.now(UTC))
     if output is None:
         click.echo(document, nl=False)

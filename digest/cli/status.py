@@ -25,7 +25,7 @@ def status(config_path: Path | None, as_json: bool) -> None:
     from digest.schedule.status import status as read_status
     from digest.store import Store
 
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         found = read_status(config, store, now=datetime.now(UTC))
     if as_json:
         click.echo(json.dumps(_payload(found), indent=2))

@@ -1,4 +1,4 @@
-"""``digest store check``, ``prune`` and ``vacuum``: look after the database itself."""
+"""``digest store check``, ``prune``, ``vacuum`` and ``copy``: look after the database itself."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from digest.config import MIN_KEEP_DAYS
 
 @cli.group()
 def store() -> None:
-    """Check, prune or compact the store (the SQLite database in the data folder)."""
+    """Check, prune, compact or copy the store (the SQLite database in the data folder, or
+    the PostgreSQL database [store] url names)."""
 
 
 @store.command()
@@ -27,14 +28,15 @@ def check(config_path: Path | None) -> None:
     config = load_config(config_path)
     from digest.store import Store
 
-    with Store(config.database) as opened:
+    with Store(config.store_address) as opened:
         problems = opened.check()
+        where = opened.target.describe()
     if not problems:
-        click.echo(f"The store at {config.database} is sound.")
+        click.echo(f"The store at {where} is sound.")
         return
     for problem in problems:
         click.echo(f"Problem: {problem}", err=True)
-    click.echo(f"{plural(len(problems), 'problem')} in the store at {config.database}.", err=True)
+    click.echo(f"{plural(len(problems), 'problem')} in the store at {where}.", err=True)
     sys.exit(1)
 
 
@@ -57,7 +59,7 @@ def prune(config_path: Path | None, keep_days: int | None) -> None:
         return
     from digest.store import Store
 
-    with Store(config.database) as opened:
+    with Store(config.store_address) as opened:
         pruned = opened.prune(before=datetime.now(UTC) - timedelta(days=days))
     click.echo(
         f"Pruned what was older than {days} days: {plural(pruned.articles, 'article')}, "
@@ -77,7 +79,44 @@ def vacuum(config_path: Path | None) -> None:
     from digest.store import Store
 
     before = config.database.stat().st_size if config.database.exists() else 0
-    with Store(config.database) as opened:
+    with Store(config.store_address) as opened:
         opened.vacuum()
+        if opened.shared:
+            click.echo(f"The store at {opened.target.describe()} was vacuumed and analysed.")
+            return
     after = config.database.stat().st_size
     click.echo(f"The store at {config.database} went from {before:,} to {after:,} bytes.")
+
+
+@store.command()
+@config_option
+@click.option(
+    "--to",
+    "url",
+    required=True,
+    metavar="URL",
+    help="The empty PostgreSQL database, as postgresql://user@host/database.",
+)
+def copy(config_path: Path | None, url: str) -> None:
+    """Copy the SQLite store into an empty PostgreSQL database, and check the counts.
+
+    Sources and their state, seen items, articles, subscribers, periods and the outbox are
+    copied in one transaction. The password is read from the environment variable named by
+    [store] password_env. Stop `digest serve` first, then point [store] url at the copy.
+    """
+    config = load_config(config_path)
+    from digest.models import StoreAddress
+    from digest.store import Store
+    from digest.store.copy import copy_store
+
+    with (
+        Store(config.store_address) as source,
+        Store(StoreAddress(url, config.store.password_env)) as target,
+    ):
+        counts = copy_store(source, target)
+        where = target.target.describe()
+    for table, rows in counts:
+        click.echo(f"{table:>16} {rows:>12,}")
+    click.echo(
+        f"Copied {plural(sum(rows for _, rows in counts), 'row')} to {where}; the counts match."
+    )

@@ -46,7 +46,7 @@ def subscribe(
     from digest.schedule import subscriptions
     from digest.store import Store
 
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         try:
             done = subscriptions.subscribe(
                 config,
@@ -84,7 +84,7 @@ def unsubscribe(config_path: Path | None, email: str) -> None:
     from digest.schedule import subscriptions
     from digest.store import Store
 
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         address = subscriptions.unsubscribe(store, email, now=datetime.now(UTC))
     click.echo(f"Unsubscribed {address}.")
 
@@ -98,7 +98,7 @@ def subscribers(config_path: Path | None, as_json: bool) -> None:
     from digest.schedule import subscriptions
     from digest.store import Store
 
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         found = subscriptions.subscriptions(config, store, now=datetime.now(UTC))
     if as_json:
         payload = [
@@ -136,7 +136,7 @@ def schedule(config_path: Path | None) -> None:
     from digest.store import Store
 
     now = datetime.now(UTC)
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         rows = upcoming(config, store, now=now)
     if not rows:
         click.echo("No active subscribers.")

@@ -103,7 +103,7 @@ def preview(
     config = optional_config(config_path)
 
     def render() -> tuple[str, str, bool]:
-        with Store(config.database) as store:
+        with Store(config.store_address) as store:
             rendered, sample = pipeline.preview(config, store, now=datetime.now(UTC), email=email)
         return rendered.html, rendered.text, sample
 

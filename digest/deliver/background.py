@@ -18,11 +18,11 @@ from datetime import datetime
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
-from pathlib import Path
 
 from digest.config import Config
 from digest.deliver.sender import Sender, SendReport, clock_from
 from digest.errors import DeliveryError
+from digest.models import StoreAddress
 from digest.store import Store
 
 POLL = 0.05  # seconds between looks at the outbox when nothing is due
@@ -31,7 +31,7 @@ POLL = 0.05  # seconds between looks at the outbox when nothing is due
 class SenderProcess:
     """A `Sender` following the outbox in a child process: `start`, `add`, `finish`."""
 
-    def __init__(self, config: Config, database: Path, *, start: datetime) -> None:
+    def __init__(self, config: Config, database: StoreAddress, *, start: datetime) -> None:
         # A fresh interpreter, so the child sees this process's environment as it is now
         # (the SMTP password among it); a fork server keeps the one it started with.
         context = get_context("spawn")
@@ -79,7 +79,7 @@ def _log_level() -> int:
 
 def _run(
     config: Config,
-    database: Path,
+    database: StoreAddress,
     start: datetime,
     done: Event,
     reply: Connection,

@@ -1,10 +1,10 @@
-"""The SQLite store: sources and their fetch state, seen items, articles, deliveries.
+"""The store: sources and their fetch state, seen items, articles, deliveries.
 
-This package is the only code that speaks SQL. The database runs in WAL mode; each public
-method is one unit of work in one transaction. The schema lives in `migrations`; the
-queries are grouped by what they concern (`sources`, `articles`, `deliveries`,
-`outbox`, `subscribers`, `retention`), and
-`Store` puts them together.
+This package is the only code that speaks SQL. The database is a SQLite file in WAL mode by
+default, or a PostgreSQL database that several workers share (`dialect` holds what differs);
+each public method is one unit of work in one transaction. The schema lives in
+`migrations`; the queries are grouped by what they concern (`sources`, `articles`,
+`deliveries`, `outbox`, `subscribers`, `retention`), and `Store` puts them together.
 
 What counts as what:
 - an *item* is seen once its source yielded it and it was stored (or deliberately skipped),
@@ -45,6 +45,11 @@ __all__ = [
 
 
 class Store(
-    SourcesStore, DeliveriesStore, OutboxStore, SubscribersStore, WaitingStore, RetentionStore
+    SourcesStore,
+    DeliveriesStore,
+    OutboxStore,
+    SubscribersStore,
+    WaitingStore,
+    RetentionStore,
 ):
-    """An open SQLite store. Use as a context manager, or call `close()`."""
+    """An open store, on SQLite or PostgreSQL. Use as a context manager, or call `close()`."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +10,7 @@ from datetime import datetime
 from digest.errors import StoreError
 from digest.models import Article, CollectedArticle
 from digest.store._core import StoreCore, parse_time, stamp
+from digest.store.dialect import Connection, Row, insert_id
 from digest.store.migrations import fixed_time
 from digest.store.waiting import WaitingText, save_waiting
 
@@ -38,7 +38,8 @@ _BATCH = 500  # identities looked up per statement
 SOURCE_NAMES = """(
     SELECT json_group_array(name) FROM (
         SELECT sources.name AS name FROM items JOIN sources ON sources.id = items.source_id
-        WHERE items.article_id = articles.id ORDER BY items.first_seen, sources.name))"""
+        WHERE items.article_id = articles.id ORDER BY items.first_seen, sources.name
+    ) AS carried)"""
 
 
 class ArticlesStore(StoreCore):
@@ -180,7 +181,7 @@ class ArticlesStore(StoreCore):
                 (json.dumps(list(sentences)), key, article_id),
             )
 
-    def _stored_article(self, row: sqlite3.Row) -> StoredArticle:
+    def _stored_article(self, row: Row) -> StoredArticle:
         """The article of a row that carries its sources as ``source_names`` (see
         `SOURCE_NAMES`)."""
         article = Article(
@@ -204,7 +205,7 @@ class ArticlesStore(StoreCore):
 
 
 def _insert_article(
-    db: sqlite3.Connection, collected: CollectedArticle, near: int | None, when: datetime
+    db: Connection, collected: CollectedArticle, near: int | None, when: datetime
 ) -> tuple[int, bool]:
     """The id of the stored copy of an article, inserting it when it is new."""
     article = collected.article
@@ -218,7 +219,8 @@ def _insert_article(
     if near is not None:
         _keep_fuller(db, near, collected)
         return near, False
-    cursor = db.execute(
+    article_id = insert_id(
+        db,
         """INSERT INTO articles (url, content_hash, simhash, title, author, published,
                language, image, text, teaser, first_seen)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -236,10 +238,10 @@ def _insert_article(
             fixed_time(when.isoformat()),
         ),
     )
-    return int(cursor.lastrowid or 0), True
+    return article_id, True
 
 
-def _keep_fuller(db: sqlite3.Connection, article_id: int, collected: CollectedArticle) -> None:
+def _keep_fuller(db: Connection, article_id: int, collected: CollectedArticle) -> None:
     """Give the stored article `article_id` the text of `collected` when that is fuller.
 
     The stored URL stays (it is the story's identity for later copies); its summary goes,

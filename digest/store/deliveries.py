@@ -34,7 +34,7 @@ class DeliveriesStore(ArticlesStore):
         )
         # The bounds are plain conditions on indexed columns (the rowid, `first_seen`), each
         # in the statement only when given, so that the planner reads only the new articles.
-        bounds, values = ["1"], list[object]()
+        bounds, values = ["TRUE"], list[object]()
         if after_id is not None:
             bounds.append("articles.id > ?")
             values.append(after_id)

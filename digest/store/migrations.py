@@ -6,22 +6,26 @@ Each runs inside the transaction that also records it as applied (see `digest.st
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from digest.store.dialect import Connection, is_postgres, postgres_ddl
 
-def _execute_script(db: sqlite3.Connection, script: str) -> None:
-    """Run `;`-separated statements inside the caller's transaction.
+
+def _execute_script(db: Connection, script: str) -> None:
+    """Run `;`-separated statements inside the caller's transaction (on PostgreSQL, with
+    its column types: see `digest.store.dialect.postgres_ddl`).
 
     ``executescript`` would commit first, breaking the one-transaction-per-migration rule.
     """
+    if is_postgres(db):
+        script = postgres_ddl(script)
     for statement in script.split(";"):
         if statement.strip():
             db.execute(statement)
 
 
-def _v1_initial(db: sqlite3.Connection) -> None:
+def _v1_initial(db: Connection) -> None:
     _execute_script(
         db,
         """
@@ -85,9 +89,15 @@ def _v1_initial(db: sqlite3.Connection) -> None:
     )
 
 
-def _v2_collection(db: sqlite3.Connection) -> None:
+def _v2_collection(db: Connection) -> None:
     """Sources added from the command line, full-text and privacy settings, Retry-After;
-    summaries computed when a digest needs them; fingerprints and lead images."""
+    summaries computed when a digest needs them; fingerprints and lead images.
+
+    SQLite changes a column's constraints by rebuilding its table; PostgreSQL alters it
+    (dropping the table would drop the references to it)."""
+    if is_postgres(db):
+        _execute_script(db, _V2_POSTGRESQL)
+        return
     _execute_script(
         db,
         """
@@ -125,10 +135,15 @@ def _v2_collection(db: sqlite3.Connection) -> None:
     )
 
 
-def _v3_outbox(db: sqlite3.Connection) -> None:
+def _v3_outbox(db: Connection) -> None:
     """The outbox: a digest is a row holding its whole message, queued when rendered and
     marked sent once a server (or the outbox folder) took it; its articles are listed in
-    `digest_articles` from the start and count as delivered only once it is sent."""
+    `digest_articles` from the start and count as delivered only once it is sent.
+
+    PostgreSQL alters the table in place of SQLite's rebuild, to the same columns."""
+    if is_postgres(db):
+        _execute_script(db, _V3_POSTGRESQL)
+        return
     _execute_script(
         db,
         """
@@ -176,7 +191,7 @@ def _v3_outbox(db: sqlite3.Connection) -> None:
     )
 
 
-def _v4_subscriptions(db: sqlite3.Connection) -> None:
+def _v4_subscriptions(db: Connection) -> None:
     """Subscriptions: send time, frequency, sources, status and a random token per
     subscriber; and one row per subscriber and period (a local day or ISO week) once that
     period's digest was queued, found empty, or skipped, so that no period gets two. A
@@ -207,7 +222,7 @@ def _v4_subscriptions(db: sqlite3.Connection) -> None:
     )
 
 
-def _v5_notices(db: sqlite3.Connection) -> None:
+def _v5_notices(db: Connection) -> None:
     """The outbox also carries notices (a sign-up's confirmation request): messages that are
     not digests, hold no articles, and are not anybody's previous digest."""
     _execute_script(
@@ -220,7 +235,7 @@ def _v5_notices(db: sqlite3.Connection) -> None:
     )
 
 
-def _v6_full_texts(db: sqlite3.Connection) -> None:
+def _v6_full_texts(db: Connection) -> None:
     """Teasers whose linked page could not be fetched yet: each waits in `full_texts` (the
     feed item as JSON) and is tried again on later runs; an article stored from a teaser
     alone says so (`teaser`), so that a fuller copy of its story may replace its text."""
@@ -243,7 +258,7 @@ def _v6_full_texts(db: sqlite3.Connection) -> None:
     )
 
 
-def _v7_bounded_queries(db: sqlite3.Connection) -> None:
+def _v7_bounded_queries(db: Connection) -> None:
     """Indexes so that each recurring query reads what it returns, not the whole history:
     an article's items (its sources, and which subscriber's sources carry it), a
     subscriber's latest digest, an address's digests by kind, the outbox by status, the
@@ -266,15 +281,18 @@ def _v7_bounded_queries(db: sqlite3.Connection) -> None:
             WHERE status = 'sent' AND message IS NOT NULL
         """,
     )
-    for table, key in (("articles", "id"), ("items", "rowid")):
-        rows = db.execute(f"SELECT {key}, first_seen FROM {table}").fetchall()
+    # PostgreSQL has no rowid: its items are found by their primary key.
+    item_key = "source_id = ? AND guid" if is_postgres(db) else "rowid"
+    item_columns = "source_id, guid" if is_postgres(db) else "rowid"
+    for table, key, columns in (("articles", "id", "id"), ("items", item_key, item_columns)):
+        rows = db.execute(f"SELECT first_seen, {columns} FROM {table}").fetchall()
         db.executemany(
             f"UPDATE {table} SET first_seen = ? WHERE {key} = ?",
-            [(fixed, row[0]) for row in rows if (fixed := fixed_time(str(row[1]))) != row[1]],
+            [(fixed, *row[1:]) for row in rows if (fixed := fixed_time(str(row[0]))) != row[0]],
         )
 
 
-def _v9_digest_messages(db: sqlite3.Connection) -> None:
+def _v9_digest_messages(db: Connection) -> None:
     """Messages in a table of their own. A digest's state changes several times (claimed,
     sent); in SQLite an update writes the whole row again, and a row holding a 10-50 KB
     message costs several pages per change. `message_size` stays on the digest: the size of
@@ -283,7 +301,7 @@ def _v9_digest_messages(db: sqlite3.Connection) -> None:
         db,
         """
         CREATE TABLE digest_messages (
-            digest_id INTEGER PRIMARY KEY REFERENCES digests (id) ON DELETE CASCADE,
+            digest_id INTEGER NOT NULL PRIMARY KEY REFERENCES digests (id) ON DELETE CASCADE,
             message BLOB NOT NULL
         );
         INSERT INTO digest_messages (digest_id, message)
@@ -298,7 +316,7 @@ def _v9_digest_messages(db: sqlite3.Connection) -> None:
     )
 
 
-def _v10_items_last_seen(db: sqlite3.Connection) -> None:
+def _v10_items_last_seen(db: Connection) -> None:
     """When each item was last listed by its source. Retention forgets an item once its
     source has stopped listing it for ``keep_days``, not once it is that old: an undated
     entry a feed keeps listing would otherwise come back as new once forgotten."""
@@ -312,6 +330,45 @@ def _v10_items_last_seen(db: sqlite3.Connection) -> None:
     )
 
 
+_V2_POSTGRESQL = """
+    ALTER TABLE sources ADD COLUMN origin TEXT NOT NULL DEFAULT 'config';
+    ALTER TABLE sources ADD COLUMN full_text TEXT NOT NULL DEFAULT 'auto';
+    ALTER TABLE sources ADD COLUMN allow_private INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sources ADD COLUMN language TEXT;
+    ALTER TABLE sources ADD COLUMN retry_after TEXT;
+    ALTER TABLE articles ADD COLUMN simhash INTEGER, ADD COLUMN image TEXT,
+        ADD COLUMN summary_key TEXT, ALTER COLUMN summary DROP NOT NULL,
+        ALTER COLUMN method DROP NOT NULL;
+    CREATE INDEX articles_first_seen ON articles (first_seen)
+"""
+
+_V3_POSTGRESQL = """
+    ALTER TABLE digests ADD COLUMN recipient TEXT, ADD COLUMN envelope_from TEXT,
+        ADD COLUMN message BLOB, ADD COLUMN status TEXT, ADD COLUMN queued TEXT,
+        ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0, ADD COLUMN next_attempt TEXT,
+        ADD COLUMN last_attempt TEXT, ADD COLUMN last_reply TEXT, ADD COLUMN claimed_by TEXT,
+        ADD COLUMN sent TEXT;
+    UPDATE digests SET recipient = subscribers.email, envelope_from = '', status = 'sent',
+        queued = digests.created, attempts = 1, next_attempt = digests.created,
+        sent = digests.created
+        FROM subscribers WHERE subscribers.id = digests.subscriber_id;
+    ALTER TABLE digests ALTER COLUMN recipient SET NOT NULL,
+        ALTER COLUMN envelope_from SET NOT NULL, ALTER COLUMN status SET NOT NULL,
+        ADD CHECK (status IN ('queued', 'sending', 'sent', 'deferred', 'failed')),
+        ALTER COLUMN queued SET NOT NULL, ALTER COLUMN next_attempt SET NOT NULL,
+        ALTER COLUMN backend SET DEFAULT '', ALTER COLUMN location SET DEFAULT '';
+    CREATE INDEX digests_due ON digests (next_attempt, id)
+        WHERE status IN ('queued', 'deferred');
+    CREATE INDEX digests_recipient ON digests (recipient, status);
+    CREATE TABLE digest_articles (
+        digest_id INTEGER NOT NULL REFERENCES digests (id) ON DELETE CASCADE,
+        article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+        PRIMARY KEY (digest_id, article_id)
+    );
+    INSERT INTO digest_articles SELECT digest_id, article_id FROM deliveries
+"""
+
+
 def fixed_time(value: str) -> str:
     """An ISO time as fixed-width UTC text (see `digest.store._core.stamp`); a time
     without a zone is taken as UTC."""
@@ -321,7 +378,7 @@ def fixed_time(value: str) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
+MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_initial", _v1_initial),
     ("0002_collection", _v2_collection),
     ("0003_outbox", _v3_outbox),

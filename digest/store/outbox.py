@@ -12,13 +12,13 @@ offered again.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from digest.models import Subscriber
 from digest.store._core import StoreCore, parse_time, stamp
+from digest.store.dialect import Connection, Row, insert_id
 from digest.store.subscribers import PeriodTaken, claim_period
 
 STATUSES = ("queued", "sending", "deferred", "failed", "sent")
@@ -300,19 +300,20 @@ class OutboxStore(StoreCore):
                     """SELECT id FROM digests
                        WHERE status = 'sent' AND message_size IS NOT NULL AND sent < ?""",
                     (stamp(before),),
-                )
+                ).fetchall()
             ]
             db.executemany("DELETE FROM digest_messages WHERE digest_id = ?", ids)
             db.executemany("UPDATE digests SET message_size = NULL WHERE id = ?", ids)
         return len(ids)
 
 
-def _insert_digest(db: sqlite3.Connection, new: NewDigest) -> int:
+def _insert_digest(db: Connection, new: NewDigest) -> int:
     """Inside a transaction: the digest's row, message and articles, and its period's claim
     (which raises `PeriodTaken`). Returns its id."""
     now = stamp(new.when)
     subscriber_id = _subscriber_id(db, new.subscriber, now)
-    cursor = db.execute(
+    digest_id = insert_id(
+        db,
         """INSERT INTO digests (subscriber_id, recipient, envelope_from, subject,
                message_id, message_size, article_count, status, created, queued,
                next_attempt, newest_article_id, kind)
@@ -332,7 +333,6 @@ def _insert_digest(db: sqlite3.Connection, new: NewDigest) -> int:
             new.kind,
         ),
     )
-    digest_id = int(cursor.lastrowid or 0)
     db.execute("INSERT INTO digest_messages VALUES (?, ?)", (digest_id, new.message))
     db.executemany(
         "INSERT OR IGNORE INTO digest_articles VALUES (?, ?)",
@@ -343,7 +343,7 @@ def _insert_digest(db: sqlite3.Connection, new: NewDigest) -> int:
     return digest_id
 
 
-def _subscriber_id(db: sqlite3.Connection, subscriber: Subscriber, now: str) -> int:
+def _subscriber_id(db: Connection, subscriber: Subscriber, now: str) -> int:
     """The subscriber's id; an address not known yet is kept as a one-off recipient."""
     db.execute(
         """INSERT INTO subscribers (email, name, timezone, origin, token, created, updated)
@@ -355,7 +355,7 @@ def _subscriber_id(db: sqlite3.Connection, subscriber: Subscriber, now: str) -> 
     return int(row["id"])
 
 
-def _entry(row: sqlite3.Row) -> OutboxEntry:
+def _entry(row: Row) -> OutboxEntry:
     return OutboxEntry(
         id=int(row["id"]),
         recipient=str(row["recipient"]),

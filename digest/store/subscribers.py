@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, time
 
 from digest.errors import StoreError
 from digest.models import Subscriber
 from digest.store._core import StoreCore, parse_time, stamp
+from digest.store.dialect import INTEGRITY_ERRORS, Connection, Row
 
 ORIGINS = ("config", "cli", "web")  # subscriptions; "one-off" addresses are not listed
 
@@ -129,7 +129,7 @@ class SubscribersStore(StoreCore):
     def subscribers(self, *, status: str | None = None) -> list[StoredSubscriber]:
         """Every subscriber (with `status`, when given), by address."""
         if status is None:
-            return self._subscriber_rows("1", ())
+            return self._subscriber_rows("TRUE", ())
         return self._subscriber_rows("subscribers.status = ?", (status,))
 
     def _subscriber_rows(
@@ -213,9 +213,7 @@ class SubscribersStore(StoreCore):
 _ORIGIN_MARKS = ", ".join("?" for _ in ORIGINS)
 
 
-def claim_period(
-    db: sqlite3.Connection, subscriber_id: int, period: str, digest_id: int, now: str
-) -> None:
+def claim_period(db: Connection, subscriber_id: int, period: str, digest_id: int, now: str) -> None:
     """Inside a transaction: record that `digest_id` is the period's digest.
 
     Raises `PeriodTaken` when the period already has one; the caller's transaction then
@@ -227,7 +225,7 @@ def claim_period(
                VALUES (?, ?, 'queued', ?, ?)""",
             (subscriber_id, period, digest_id, now),
         )
-    except sqlite3.IntegrityError as exc:
+    except INTEGRITY_ERRORS as exc:
         raise PeriodTaken(f"The digest for period {period} was already decided.") from exc
 
 
@@ -243,7 +241,7 @@ def _values(subscriber: Subscriber) -> tuple[object, ...]:
     )
 
 
-def _stored_subscriber(row: sqlite3.Row) -> StoredSubscriber:
+def _stored_subscriber(row: Row) -> StoredSubscriber:
     hours, minutes = str(row["send_at"]).split(":")
     created = parse_time(row["created"])
     assert created is not None  # NOT NULL

@@ -8,13 +8,13 @@ when to try and when to give up (`digest.collect.gather`); this module only keep
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from digest.models import FeedItem
 from digest.store._core import StoreCore, parse_time, stamp
+from digest.store.dialect import Connection, Row
 from digest.store.migrations import fixed_time
 
 
@@ -50,7 +50,7 @@ class WaitingStore(StoreCore):
 
 
 def save_waiting(
-    db: sqlite3.Connection,
+    db: Connection,
     source_id: int,
     waiting: Iterable[WaitingText],
     done: Iterable[str],
@@ -103,7 +103,7 @@ def _item_json(item: FeedItem) -> str:
     )
 
 
-def _waiting(row: sqlite3.Row) -> WaitingText:
+def _waiting(row: Row) -> WaitingText:
     data = json.loads(row["item"])
     item = FeedItem(
         source=data["source"],

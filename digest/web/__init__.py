@@ -72,7 +72,7 @@ def create_app(config: Config, *, clock: Clock | None = None, local_url: str = "
             'pages\' public address (e.g. "https://digest.example.org"), or run '
             "`digest web --local` to try the pages on this machine."
         )
-    with Store(config.database):
+    with Store(config.store_address):
         pass  # create or migrate it now, before requests open it at once
     app = Flask(__name__, static_folder=None, template_folder=None)
     folders = [

@@ -72,7 +72,7 @@ def subscribe() -> ResponseReturnValue:
     client = request.remote_addr or "unknown"
     if not _state()["signups"].allow(client):
         return render_template("web/too_many.html"), 429
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         try:
             outcome = subscriptions.sign_up(
                 config,
@@ -102,7 +102,7 @@ def _signed_link(purpose: str) -> Callable[[LinkedView], Callable[[int, str], Re
     def decorate(view: LinkedView) -> Callable[[int, str], ResponseReturnValue]:
         @functools.wraps(view)
         def checked(subscriber_id: int, token: str) -> ResponseReturnValue:
-            with Store(_config().database) as store:
+            with Store(_config().store_address) as store:
                 stored = _holder(purpose, subscriber_id, token, store)
                 if stored is None:
                     return _invalid()
@@ -274,7 +274,7 @@ def _preferences_context(stored: StoredSubscriber, problems: list[str]) -> dict[
 
 def _choices() -> dict[str, Any]:
     config = _config()
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         names = sorted(subscriptions.known_sources(config, store))
     return {
         "zones": _ZONES,
@@ -302,7 +302,7 @@ def _send_notice(config: Config, store: Store, stored: StoredSubscriber, mail: s
 
 def _send(config: Config, digest_id: int) -> None:
     """Send one queued notice now; if that fails it waits in the outbox for `digest send`."""
-    with Store(config.database) as store:
+    with Store(config.store_address) as store:
         sender = Sender(config, store, follow=True, only_added=True)
         sender.start()
         sender.add(digest_id)
