@@ -18,7 +18,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 from rich.progress import Progress as RichProgress
 
-from digest.cli._app import LOCK_WAIT, cli, config_option, load_config, optional_config, plural
+from digest.cli._app import (
+    LOCK_WAIT,
+    cli,
+    config_option,
+    hint,
+    load_config,
+    optional_config,
+    plural,
+    quiet,
+)
 from digest.cli.outbox import print_sending
 from digest.models import Subscriber
 
@@ -129,8 +138,9 @@ def _stopped_by_ctrl_c() -> Iterator[threading.Event]:
 
 @contextmanager
 def _progress() -> Iterator[Progress | None]:
-    """A progress bar on a terminal; nothing when the output goes to a file or a pipe."""
-    if not sys.stderr.isatty():
+    """A progress bar on a terminal; nothing when the output goes to a file or a pipe, or
+    under --quiet."""
+    if quiet() or not sys.stderr.isatty():
         yield None
         return
     columns = (
@@ -171,9 +181,9 @@ def _print_report(report: RunReport) -> None:
     for failure in collection.source_failures + collection.item_failures:
         click.echo(f"  failed: {failure.what}: {failure.reason}", err=True)
     for note in collection.full_text_notes:
-        click.echo(f"  full text: {note.what}: {note.reason}", err=True)
+        hint(f"  full text: {note.what}: {note.reason}", err=True)
     for name, left in collection.items_left.items():
-        click.echo(
+        hint(
             f"  {name}: {plural(left, 'more new item')} taken on the next runs "
             "([collect] max_items_per_source)."
         )
@@ -185,7 +195,7 @@ def _print_report(report: RunReport) -> None:
     for email in report.nothing_new:
         click.echo(f"No new articles for {email}; nothing sent.")
     if report.periods:
-        click.echo(
+        hint(
             f"This counts as today's digest (this week's, for weekly ones) for "
             f"{plural(len(report.periods), 'subscriber')}: `digest serve` sends them the next "
             "one in their next period."

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from digest.cli._app import cli, config_option, optional_config, plural
+from digest.cli._app import cli, config_option, hint, optional_config, plural
 from digest.errors import ConfigError
 
 PREVIEW_PORT = 8642
@@ -49,7 +49,7 @@ def init_templates(config_path: Path | None, folder: Path | None, force: bool) -
         raise ConfigError(f"Cannot write the templates to {target}: {exc.strerror}.") from exc
     click.echo(f"Copied {plural(len(names), 'file')} to {target}.")
     if config.digest.templates is None or config.digest.templates.resolve() != target.resolve():
-        click.echo(f'Use them with  [digest] templates = "{target.resolve()}"  in the config.')
+        hint(f'Use them with  [digest] templates = "{target.resolve()}"  in the config.')
 
 
 @templates.command(name="check")
