@@ -12,7 +12,7 @@ import click
 from digest.cli._app import cli, config_option, load_config, plural
 
 if TYPE_CHECKING:
-    from digest.schedule.status import Status
+    from digest.schedule.status import FailingSource, Status
 
 
 @cli.command()
@@ -36,8 +36,7 @@ def status(config_path: Path | None, as_json: bool) -> None:
         f"24 hours; {plural(len(found.failing), 'source')} of {found.sources} failing."
     )
     for source in found.failing:
-        since = f" (last tried {_time(source.last_fetched)})" if source.last_fetched else ""
-        click.echo(f"  {source.name}: {source.status}{since}: {source.error}")
+        click.echo(f"  {source.name}: {failing_line(source)}")
     counts = found.outbox
     click.echo(
         "Outbox: "
@@ -62,6 +61,16 @@ def status(config_path: Path | None, as_json: bool) -> None:
         click.echo(f"Next send: {email} at {_time(due)}.")
 
 
+def failing_line(source: FailingSource) -> str:
+    """``error, failing since 2026-11-28 07:00 UTC, 3 attempts (last tried ...): why``."""
+    line = source.status
+    if source.since is not None:
+        line += f", failing since {_time(source.since)}, {plural(source.attempts, 'attempt')}"
+    if source.last_fetched is not None:
+        line += f" (last tried {_time(source.last_fetched)})"
+    return f"{line}: {source.error}"
+
+
 def _time(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
@@ -82,6 +91,8 @@ def _payload(found: Status) -> dict[str, Any]:
                     "status": s.status,
                     "error": s.error,
                     "last_tried": stamp(s.last_fetched),
+                    "failing_since": stamp(s.since),
+                    "attempts": s.attempts,
                 }
                 for s in found.failing
             ],

@@ -16,6 +16,7 @@ from digest.schedule.due import still_open, upcoming
 from digest.schedule.periods import current_slot
 from digest.schedule.subscriptions import subscriptions
 from digest.store import OutboxEntry, Store
+from digest.store.sources import FAILED
 
 __all__ = ["FailingSource", "Status", "TodaysDigest", "status"]
 
@@ -25,12 +26,15 @@ RECENT = timedelta(hours=24)
 
 @dataclass(frozen=True, slots=True)
 class FailingSource:
-    """A source whose last fetch failed or was deferred, with why."""
+    """A source whose last fetch failed or was deferred, with why, since when it has been
+    failing and how many fetches have failed since."""
 
     name: str
     status: str
     error: str
     last_fetched: datetime | None
+    since: datetime | None = None
+    attempts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +76,15 @@ def status(config: Config, store: Store, *, now: datetime) -> Status:
             found.last_collection is None or state.last_fetched > found.last_collection
         ):
             found.last_collection = state.last_fetched
-        if state.last_status in ("error", "deferred"):
+        if state.last_status in FAILED:
             found.failing.append(
                 FailingSource(
-                    source.name, state.last_status, state.last_error or "", state.last_fetched
+                    source.name,
+                    state.last_status,
+                    state.last_error or "",
+                    state.last_fetched,
+                    since=state.failing_since,
+                    attempts=state.failed_attempts,
                 )
             )
     found.new_articles = store.articles_since(now - RECENT)

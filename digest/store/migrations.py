@@ -274,6 +274,21 @@ def _v7_bounded_queries(db: sqlite3.Connection) -> None:
         )
 
 
+def _v8_failing_since(db: sqlite3.Connection) -> None:
+    """When a source's current run of failures began and how many fetches it has failed
+    since; NULL and 0 while it works. A source failing now is taken to have begun at its
+    last fetch, after one attempt (what the store knew until now)."""
+    _execute_script(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN failing_since TEXT;
+        ALTER TABLE sources ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
+        UPDATE sources SET failing_since = last_fetched, failed_attempts = 1
+            WHERE last_status IN ('error', 'deferred') AND last_fetched IS NOT NULL
+        """,
+    )
+
+
 def fixed_time(value: str) -> str:
     """An ISO time as fixed-width UTC text (see `digest.store._core.stamp`); a time
     without a zone is taken as UTC."""
@@ -291,4 +306,5 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0005_notices", _v5_notices),
     ("0006_full_texts", _v6_full_texts),
     ("0007_bounded_queries", _v7_bounded_queries),
+    ("0008_failing_since", _v8_failing_since),
 )
