@@ -152,8 +152,3 @@ def hint(message: str, *, err: bool = False) -> None:
 
 LOCK_WAIT = 10.0
 """Seconds `digest run` and `digest send` wait for another digest process on the store."""
-
-
-def plural(count: int, word: str) -> str:
-    """``1 article``, ``2 articles``."""
-    return f"{count} {word}{'' if count == 1 else 's'}"

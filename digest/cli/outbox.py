@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from digest.cli._app import LOCK_WAIT, cli, config_option, hint, load_config, plural
+from digest.cli._app import LOCK_WAIT, cli, config_option, hint, load_config
+from digest.words import plural
 
 if TYPE_CHECKING:
     from digest.deliver.sender import SendReport

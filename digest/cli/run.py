@@ -25,11 +25,11 @@ from digest.cli._app import (
     hint,
     load_config,
     optional_config,
-    plural,
     quiet,
 )
 from digest.cli.outbox import print_sending
 from digest.models import Subscriber
+from digest.words import plural
 
 if TYPE_CHECKING:
     from digest.collect import Progress
@@ -172,7 +172,7 @@ def _print_report(report: RunReport) -> None:
     if collection.full_text_failures:
         parts.append(plural(len(collection.full_text_failures), "full text") + " not fetched")
     if collection.items_left:
-        parts.append(f"{sum(collection.items_left.values())} items left for the next run")
+        parts.append(f"{plural(sum(collection.items_left.values()), 'item')} left for the next run")
     if failed:
         parts.append(plural(failed, "source") + " failed")
     if collection.sources_deferred:

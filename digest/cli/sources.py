@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from digest.cli._app import cli, config_option, load_config, plural
+from digest.cli._app import cli, config_option, load_config
 from digest.collect import sources as catalog
 from digest.errors import ConfigError
 from digest.store import Store
+from digest.words import plural
 
 
 @cli.group()

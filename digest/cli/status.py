@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from digest.cli._app import cli, config_option, load_config, plural
+from digest.cli._app import cli, config_option, load_config
+from digest.words import plural
 
 if TYPE_CHECKING:
     from digest.schedule.status import FailingSource, Status

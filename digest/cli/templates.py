@@ -11,8 +11,9 @@ from pathlib import Path
 
 import click
 
-from digest.cli._app import cli, config_option, hint, optional_config, plural
+from digest.cli._app import cli, config_option, hint, optional_config
 from digest.errors import ConfigError
+from digest.words import plural
 
 PREVIEW_PORT = 8642
 """The preview's default port: not 8025 or 1025, where local SMTP test servers listen, nor
