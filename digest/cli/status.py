@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,7 +13,7 @@ from digest.cli._app import cli, config_option, load_config
 from digest.words import plural
 
 if TYPE_CHECKING:
-    from digest.schedule.status import FailingSource, Status
+    from digest.schedule.status import FailingSource
 
 
 @cli.command()
@@ -24,12 +24,13 @@ def status(config_path: Path | None, as_json: bool) -> None:
     next sends, read from the store."""
     config = load_config(config_path)
     from digest.schedule.status import status as read_status
+    from digest.schedule.status import status_json
     from digest.store import Store
 
     with Store(config.database) as store:
         found = read_status(config, store, now=datetime.now(UTC))
     if as_json:
-        click.echo(json.dumps(_payload(found), indent=2))
+        click.echo(json.dumps(status_json(found), indent=2))
         return
     when = _time(found.last_collection) if found.last_collection else "never"
     click.echo(
@@ -74,49 +75,3 @@ def failing_line(source: FailingSource) -> str:
 
 def _time(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
-
-
-def _payload(found: Status) -> dict[str, Any]:
-    def stamp(moment: datetime | None) -> str | None:
-        return moment.isoformat() if moment else None
-
-    return {
-        "now": stamp(found.now),
-        "collection": {
-            "last": stamp(found.last_collection),
-            "sources": found.sources,
-            "new_articles_24h": found.new_articles,
-            "failing": [
-                {
-                    "name": s.name,
-                    "status": s.status,
-                    "error": s.error,
-                    "last_tried": stamp(s.last_fetched),
-                    "failing_since": stamp(s.since),
-                    "attempts": s.attempts,
-                }
-                for s in found.failing
-            ],
-        },
-        "outbox": {
-            "counts": found.outbox,
-            "deferred": [
-                {
-                    "id": e.id,
-                    "recipient": e.recipient,
-                    "next_attempt": stamp(e.next_attempt),
-                    "last_reply": e.last_reply,
-                }
-                for e in found.waiting
-            ],
-            "failed": [
-                {"id": e.id, "recipient": e.recipient, "last_reply": e.last_reply}
-                for e in found.failed
-            ],
-        },
-        "today": [
-            {"email": t.email, "period": t.period, "due": stamp(t.due), "state": t.state}
-            for t in found.today
-        ],
-        "next_sends": [{"email": email, "due": stamp(due)} for email, due in found.next_sends],
-    }

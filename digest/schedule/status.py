@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from digest.collect.sources import all_sources
 from digest.config import Config
@@ -18,7 +19,7 @@ from digest.schedule.subscriptions import subscriptions
 from digest.store import OutboxEntry, Store
 from digest.store.sources import FAILED
 
-__all__ = ["FailingSource", "Status", "TodaysDigest", "status"]
+__all__ = ["FailingSource", "Status", "TodaysDigest", "status", "status_json"]
 
 RECENT = timedelta(hours=24)
 """New articles are counted over this window."""
@@ -104,3 +105,52 @@ def status(config: Config, store: Store, *, now: datetime) -> Status:
         found.today.append(TodaysDigest(subscriber.email, slot.period, slot.due, became))
     found.next_sends = [(s.email, slot.due) for s, slot in upcoming(config, store, now=now)]
     return found
+
+
+def status_json(found: Status) -> dict[str, Any]:
+    """`found` as plain JSON values: what `digest status --json` prints and ``/status.json``
+    answers."""
+
+    def stamp(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "now": stamp(found.now),
+        "collection": {
+            "last": stamp(found.last_collection),
+            "sources": found.sources,
+            "new_articles_24h": found.new_articles,
+            "failing": [
+                {
+                    "name": s.name,
+                    "status": s.status,
+                    "error": s.error,
+                    "last_tried": stamp(s.last_fetched),
+                    "failing_since": stamp(s.since),
+                    "attempts": s.attempts,
+                }
+                for s in found.failing
+            ],
+        },
+        "outbox": {
+            "counts": found.outbox,
+            "deferred": [
+                {
+                    "id": e.id,
+                    "recipient": e.recipient,
+                    "next_attempt": stamp(e.next_attempt),
+                    "last_reply": e.last_reply,
+                }
+                for e in found.waiting
+            ],
+            "failed": [
+                {"id": e.id, "recipient": e.recipient, "last_reply": e.last_reply}
+                for e in found.failed
+            ],
+        },
+        "today": [
+            {"email": t.email, "period": t.period, "due": stamp(t.due), "state": t.state}
+            for t in found.today
+        ],
+        "next_sends": [{"email": email, "due": stamp(due)} for email, due in found.next_sends],
+    }
