@@ -139,6 +139,7 @@ class WebSettings:
 
     public_url: str = ""  # e.g. "https://digest.example.org"; empty: mailto links only
     secret_env: str = "DIGEST_SECRET_KEY"  # the variable holding the key that signs links
+    admin_key_env: str = "DIGEST_ADMIN_KEY"  # the variable holding the status page's key
     host: str = "127.0.0.1"  # where `digest web` listens
     port: int = 8080
     proxies: int = 0  # reverse proxies in front that set X-Forwarded-For (trusted, in order)
@@ -397,6 +398,7 @@ _SENDMAIL_RULES: dict[str, Rule] = {
 _WEB_RULES: dict[str, Rule] = {
     "public_url": web_url,
     "secret_env": _TEXT,
+    "admin_key_env": _TEXT,
     "host": _TEXT,
     "port": positive(int, "a port number", 65_535),
     "proxies": between(int, "a whole number", 0, 10),

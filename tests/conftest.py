@@ -99,6 +99,7 @@ class RecordingHandler:
     delay: float = 0.0
     transactions: int = 0
     connections: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -132,16 +133,22 @@ class RecordingHandler:
         answer = self.data_replies(number) if self.data_replies else None
         if answer:
             return answer
-        self.envelopes.append(envelope)
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
-        self.messages.append(message)
+        with self.lock:  # a test may read both lists from its own thread meanwhile
+            self.envelopes.append(envelope)
+            self.messages.append(message)
         return "250 Message accepted for delivery"
+
+    def accepted(self) -> list[tuple[Any, EmailMessage]]:
+        """Each accepted message with its envelope, in order (safe from any thread)."""
+        with self.lock:
+            return list(zip(self.envelopes, self.messages, strict=True))
 
     def received(self) -> dict[str, list[str]]:
         """Message-IDs received, by recipient."""
         found: dict[str, list[str]] = {}
-        for envelope, message in zip(self.envelopes, self.messages, strict=True):
+        for envelope, message in self.accepted():
             for recipient in envelope.rcpt_tos:
                 found.setdefault(recipient, []).append(str(message["Message-ID"]))
         return found

@@ -94,7 +94,7 @@ def test_the_top_level_holds_only_packages_pipeline_and_shared_modules() -> None
     modules = {path.name for path in PACKAGE.glob("*.py")}
     assert modules == {
         "__init__.py", "__main__.py", "pipeline.py", "config.py", "models.py", "errors.py",
-        "validation.py", "language.py", "tokens.py", "lockfile.py",
+        "validation.py", "language.py", "tokens.py", "lockfile.py", "words.py",
     }  # fmt: skip
     packages = {path.name for path in PACKAGE.iterdir() if (path / "__init__.py").exists()}
     assert packages == {name.split("/")[0] for name in PACKAGES}

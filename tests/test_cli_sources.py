@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,10 @@ def test_list_shows_the_last_error(config: Path, tmp_path: Path, http_server: Ht
     _, output = invoke(config, "list")
     assert "Gone  (feed, cli, full text: auto)" in output
     assert f"last error: {http_server.url('/gone')} answered HTTP 410 Gone." in output
+    assert "failing since" in output and ", 1 attempt\n" in output
+    CliRunner().invoke(cli, ["run", "--config", str(config), "--output", str(tmp_path / "o")])
+    _, output = invoke(config, "list")
+    assert re.search(r", error, failing since \d{4}-\d\d-\d\d \d\d:\d\d UTC, 2 attempts\n", output)
 
 
 def test_import_and_export_opml(config: Path, tmp_path: Path) -> None:

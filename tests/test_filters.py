@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from digest.render.filters import domain, localtime, reading_time, truncate_words
+from digest.render.templates import environment
 
 
 @pytest.mark.parametrize(
@@ -39,3 +40,16 @@ def test_domain(url: str, expected: str) -> None:
 def test_truncate_words() -> None:
     assert truncate_words("one two three four", 2) == "one two..."
     assert truncate_words("one two", 2) == "one two"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('{{ 1|plural("new article") }}', "1 new article"),
+        ('{{ 0|plural("new article") }}', "0 new articles"),
+        ('{{ 3|plural("entry", "entries") }}', "3 entries"),
+    ],
+)
+def test_plural_is_a_template_filter(source: str, expected: str) -> None:
+    """Every template, the user's too, has it (the sandboxed environment of the digest)."""
+    assert environment().from_string(source).render() == expected

@@ -53,7 +53,26 @@ def test_a_failing_source_is_listed_with_its_error(demo: config_module.Config) -
     (failing,) = found.failing
     assert (failing.name, failing.status) == ("Broken", "error")
     assert "missing.xml" in failing.error
+    assert (failing.since, failing.attempts) == (EARLY, 1)
     assert found.sources == 4
+
+
+def test_digest_status_says_since_when_a_source_fails(demo: config_module.Config) -> None:
+    """Two failed fetches after one that worked: failing since the first, 2 attempts."""
+    with Store(demo.database) as store:
+        run_once(demo, store, now=EARLY)
+        store.record_fetch("Notes", when=EARLY.replace(hour=6), status="error", error="gone")
+        store.record_fetch("Notes", when=LATE, status="deferred", error="busy")
+    text = CliRunner().invoke(cli, ["status", "-c", str(demo.path)])
+    assert text.exit_code == 0, text.output
+    assert (
+        "  Notes: deferred, failing since 2026-11-26 06:00 UTC, 2 attempts "
+        "(last tried 2026-11-26 08:00 UTC): busy\n"
+    ) in text.output
+    payload = json.loads(CliRunner().invoke(cli, ["status", "-c", str(demo.path), "--json"]).output)
+    (failing,) = payload["collection"]["failing"]
+    assert failing["failing_since"] == "2026-11-26T06:00:00+00:00"
+    assert failing["attempts"] == 2
 
 
 def test_digest_status_prints_one_screen_or_json(demo: config_module.Config) -> None:

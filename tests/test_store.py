@@ -559,3 +559,48 @@ def test_a_batch_queues_each_digest_on_its_own_in_one_transaction(store: Store) 
             when=NOW,
             period="2026-11-26",
         )
+
+
+def test_a_run_of_failures_is_dated_from_its_first_and_counted(store: Store) -> None:
+    """ok, then error, deferred, error: failing since the first of the three, 3 attempts;
+    the next fetch that works clears both."""
+    store.record_fetch("feed", when=NOW, status="ok")
+    assert (
+        store.source_state("feed").failing_since,
+        store.source_state("feed").failed_attempts,
+    ) == (
+        None,
+        0,
+    )
+    hour = timedelta(hours=1)
+    store.record_fetch("feed", when=NOW + hour, status="error", error="timed out")
+    store.record_fetch("feed", when=NOW + 2 * hour, status="deferred", error="busy")
+    store.record_fetch("feed", when=NOW + 3 * hour, status="error", error="timed out")
+    state = store.source_state("feed")
+    assert (state.failing_since, state.failed_attempts) == (NOW + hour, 3)
+    store.record_fetch("feed", when=NOW + 4 * hour, status="not modified")
+    state = store.source_state("feed")
+    assert (state.failing_since, state.failed_attempts) == (None, 0)
+    store.record_fetch("feed", when=NOW + 5 * hour, status="error", error="gone")
+    state = store.source_state("feed")
+    assert (state.failing_since, state.failed_attempts) == (NOW + 5 * hour, 1)
+
+
+def test_a_source_failing_before_0008_counts_from_its_last_fetch(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = older_store(path, 7)
+    db.execute(
+        "INSERT INTO sources (name, kind, location, last_fetched, last_status, last_error)"
+        " VALUES ('bad', 'feed', 'https://e.org/bad', ?, 'error', 'timed out'),"
+        " ('good', 'feed', 'https://e.org/good', ?, 'ok', NULL)",
+        (NOW.isoformat(), NOW.isoformat()),
+    )
+    db.execute("COMMIT")
+    db.close()
+    with Store(path) as migrated:
+        bad, good = migrated.source_state("bad"), migrated.source_state("good")
+        assert (bad.failing_since, bad.failed_attempts) == (NOW, 1)
+        assert (good.failing_since, good.failed_attempts) == (None, 0)
+        migrated.record_fetch("bad", when=NOW + timedelta(hours=1), status="error", error="x")
+        assert migrated.source_state("bad").failed_attempts == 2
+        assert migrated.source_state("bad").failing_since == NOW

@@ -45,9 +45,7 @@ class Site:
         while time.monotonic() < deadline:
             found = [
                 message
-                for envelope, message in zip(
-                    self.smtp.handler.envelopes, self.smtp.handler.messages, strict=True
-                )
+                for envelope, message in self.smtp.handler.accepted()
                 if to in envelope.rcpt_tos
             ]
             if len(found) >= count:

@@ -19,7 +19,12 @@ from digest.errors import DigestError
 
 class _State:
     verbose = False
+    quiet = False
     config_path: Path | None = None  # given before the command: `digest -c FILE run`
+
+
+QUIET_HELP = "Print only warnings, errors and the results; no progress bar or hints."
+_BOTH = "--quiet and --verbose contradict each other; pass one of them."
 
 
 class DigestGroup(click.Group):
@@ -49,12 +54,16 @@ def _config_flag(help_text: str) -> Callable[[Callable[..., Any]], Callable[...,
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="digest")
 @click.option("-v", "--verbose", is_flag=True, help="Show debug logging and tracebacks.")
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @_config_flag(
     "Configuration file, for any command (default: $DIGEST_CONFIG, else the user config folder)."
 )
-def cli(verbose: bool, config_path: Path | None) -> None:
+def cli(verbose: bool, quiet: bool, config_path: Path | None) -> None:
     """Collect new articles, summarise each one, and email a digest."""
+    if verbose and quiet:
+        raise click.UsageError(_BOTH)
     _State.config_path = config_path
+    _State.quiet = quiet
     _set_verbose(verbose)
 
 
@@ -75,11 +84,28 @@ def _set_verbose(verbose: bool) -> None:
 
 def _verbose_after_the_command(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     if value:
+        if _State.quiet:
+            raise click.UsageError(_BOTH, ctx)
         _set_verbose(True)
 
 
+def _quiet_after_the_command(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if value:
+        if _State.verbose:
+            raise click.UsageError(_BOTH, ctx)
+        _State.quiet = True
+
+
 def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--config`` (and ``--verbose``) after the command name, as before it."""
+    """``--config`` (and ``--verbose``, ``--quiet``) after the command name, as before it."""
+    command = click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        expose_value=False,
+        callback=_quiet_after_the_command,
+        help=QUIET_HELP,
+    )(command)
     command = click.option(
         "-v",
         "--verbose",
@@ -112,10 +138,17 @@ def optional_config(config_path: Path | None) -> Config:
     return load(path)
 
 
+def quiet() -> bool:
+    """Whether --quiet was given, before or after the command."""
+    return _State.quiet
+
+
+def hint(message: str, *, err: bool = False) -> None:
+    """A line that helps but is not the command's result: what to run next, notes on the
+    side. --quiet leaves it out; warnings, errors and results are echoed directly."""
+    if not _State.quiet:
+        click.echo(message, err=err)
+
+
 LOCK_WAIT = 10.0
 """Seconds `digest run` and `digest send` wait for another digest process on the store."""
-
-
-def plural(count: int, word: str) -> str:
-    """``1 article``, ``2 articles``."""
-    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from digest.cli._app import LOCK_WAIT, cli, config_option, load_config, plural
+from digest.cli._app import LOCK_WAIT, cli, config_option, hint, load_config
+from digest.words import plural
 
 if TYPE_CHECKING:
     from digest.deliver.sender import SendReport
@@ -87,7 +88,7 @@ def retry(config_path: Path | None, digest_ids: tuple[int, ...], all_failed: boo
         return
     for entry in entries:
         click.echo(f"Queued digest #{entry.id} to {entry.recipient} again.")
-    click.echo("Run `digest send` to send now.")
+    hint("Run `digest send` to send now.")
 
 
 def print_sending(report: SendReport) -> None:

@@ -18,9 +18,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 from rich.progress import Progress as RichProgress
 
-from digest.cli._app import LOCK_WAIT, cli, config_option, load_config, optional_config, plural
+from digest.cli._app import (
+    LOCK_WAIT,
+    cli,
+    config_option,
+    hint,
+    load_config,
+    optional_config,
+    quiet,
+)
 from digest.cli.outbox import print_sending
 from digest.models import Subscriber
+from digest.words import plural
 
 if TYPE_CHECKING:
     from digest.collect import Progress
@@ -129,8 +138,9 @@ def _stopped_by_ctrl_c() -> Iterator[threading.Event]:
 
 @contextmanager
 def _progress() -> Iterator[Progress | None]:
-    """A progress bar on a terminal; nothing when the output goes to a file or a pipe."""
-    if not sys.stderr.isatty():
+    """A progress bar on a terminal; nothing when the output goes to a file or a pipe, or
+    under --quiet."""
+    if quiet() or not sys.stderr.isatty():
         yield None
         return
     columns = (
@@ -162,7 +172,7 @@ def _print_report(report: RunReport) -> None:
     if collection.full_text_failures:
         parts.append(plural(len(collection.full_text_failures), "full text") + " not fetched")
     if collection.items_left:
-        parts.append(f"{sum(collection.items_left.values())} items left for the next run")
+        parts.append(f"{plural(sum(collection.items_left.values()), 'item')} left for the next run")
     if failed:
         parts.append(plural(failed, "source") + " failed")
     if collection.sources_deferred:
@@ -171,9 +181,9 @@ def _print_report(report: RunReport) -> None:
     for failure in collection.source_failures + collection.item_failures:
         click.echo(f"  failed: {failure.what}: {failure.reason}", err=True)
     for note in collection.full_text_notes:
-        click.echo(f"  full text: {note.what}: {note.reason}", err=True)
+        hint(f"  full text: {note.what}: {note.reason}", err=True)
     for name, left in collection.items_left.items():
-        click.echo(
+        hint(
             f"  {name}: {plural(left, 'more new item')} taken on the next runs "
             "([collect] max_items_per_source)."
         )
@@ -185,7 +195,7 @@ def _print_report(report: RunReport) -> None:
     for email in report.nothing_new:
         click.echo(f"No new articles for {email}; nothing sent.")
     if report.periods:
-        click.echo(
+        hint(
             f"This counts as today's digest (this week's, for weekly ones) for "
             f"{plural(len(report.periods), 'subscriber')}: `digest serve` sends them the next "
             "one in their next period."

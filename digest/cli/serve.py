@@ -14,7 +14,7 @@ from types import FrameType
 
 import click
 
-from digest.cli._app import cli, config_option, load_config
+from digest.cli._app import cli, config_option, load_config, quiet
 from digest.config import Config
 
 # syslog priorities, which journald reads from a "<N>" prefix on each line
@@ -132,7 +132,8 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _log_for_service() -> None:
-    """Info lines to stderr: with a priority prefix under systemd, else with the time."""
+    """Info lines to stderr (warnings and errors only under --quiet): with a priority prefix
+    under systemd, else with the time."""
     handler = logging.StreamHandler(sys.stderr)
     if os.environ.get("JOURNAL_STREAM"):
         handler.setFormatter(JournalFormatter("%(message)s"))
@@ -141,6 +142,8 @@ def _log_for_service() -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     digest_log = logging.getLogger("digest")
-    if digest_log.level == logging.CRITICAL or digest_log.level > logging.INFO:
+    if quiet():
+        digest_log.setLevel(logging.WARNING)
+    elif digest_log.level == logging.CRITICAL or digest_log.level > logging.INFO:
         digest_log.setLevel(logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from digest.cli._app import cli, config_option, load_config, plural
+from digest.cli._app import cli, config_option, load_config
 from digest.collect import sources as catalog
 from digest.errors import ConfigError
 from digest.store import Store
+from digest.words import plural
 
 
 @cli.group()
@@ -40,6 +41,11 @@ def list_sources(config_path: Path | None) -> None:
         line = f"    last fetched: {fetched}"
         if state.last_status:
             line += f", {state.last_status}"
+        if state.failing_since is not None:
+            line += (
+                f", failing since {state.failing_since.astimezone(UTC):%Y-%m-%d %H:%M} UTC, "
+                f"{plural(state.failed_attempts, 'attempt')}"
+            )
         if state.retry_after and state.retry_after > datetime.now(UTC):
             line += f", next try after {state.retry_after:%Y-%m-%d %H:%M} UTC"
         click.echo(line)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from digest.cli._app import cli, config_option, load_config, plural
+from digest.cli._app import cli, config_option, load_config
+from digest.words import plural
 
 if TYPE_CHECKING:
-    from digest.schedule.status import Status
+    from digest.schedule.status import FailingSource
 
 
 @cli.command()
@@ -23,12 +24,13 @@ def status(config_path: Path | None, as_json: bool) -> None:
     next sends, read from the store."""
     config = load_config(config_path)
     from digest.schedule.status import status as read_status
+    from digest.schedule.status import status_json
     from digest.store import Store
 
     with Store(config.store_address) as store:
         found = read_status(config, store, now=datetime.now(UTC))
     if as_json:
-        click.echo(json.dumps(_payload(found), indent=2))
+        click.echo(json.dumps(status_json(found), indent=2))
         return
     when = _time(found.last_collection) if found.last_collection else "never"
     click.echo(
@@ -36,8 +38,7 @@ def status(config_path: Path | None, as_json: bool) -> None:
         f"24 hours; {plural(len(found.failing), 'source')} of {found.sources} failing."
     )
     for source in found.failing:
-        since = f" (last tried {_time(source.last_fetched)})" if source.last_fetched else ""
-        click.echo(f"  {source.name}: {source.status}{since}: {source.error}")
+        click.echo(f"  {source.name}: {failing_line(source)}")
     counts = found.outbox
     click.echo(
         "Outbox: "
@@ -62,49 +63,15 @@ def status(config_path: Path | None, as_json: bool) -> None:
         click.echo(f"Next send: {email} at {_time(due)}.")
 
 
+def failing_line(source: FailingSource) -> str:
+    """``error, failing since 2026-11-28 07:00 UTC, 3 attempts (last tried ...): why``."""
+    line = source.status
+    if source.since is not None:
+        line += f", failing since {_time(source.since)}, {plural(source.attempts, 'attempt')}"
+    if source.last_fetched is not None:
+        line += f" (last tried {_time(source.last_fetched)})"
+    return f"{line}: {source.error}"
+
+
 def _time(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
-
-
-def _payload(found: Status) -> dict[str, Any]:
-    def stamp(moment: datetime | None) -> str | None:
-        return moment.isoformat() if moment else None
-
-    return {
-        "now": stamp(found.now),
-        "collection": {
-            "last": stamp(found.last_collection),
-            "sources": found.sources,
-            "new_articles_24h": found.new_articles,
-            "failing": [
-                {
-                    "name": s.name,
-                    "status": s.status,
-                    "error": s.error,
-                    "last_tried": stamp(s.last_fetched),
-                }
-                for s in found.failing
-            ],
-        },
-        "outbox": {
-            "counts": found.outbox,
-            "deferred": [
-                {
-                    "id": e.id,
-                    "recipient": e.recipient,
-                    "next_attempt": stamp(e.next_attempt),
-                    "last_reply": e.last_reply,
-                }
-                for e in found.waiting
-            ],
-            "failed": [
-                {"id": e.id, "recipient": e.recipient, "last_reply": e.last_reply}
-                for e in found.failed
-            ],
-        },
-        "today": [
-            {"email": t.email, "period": t.period, "due": stamp(t.due), "state": t.state}
-            for t in found.today
-        ],
-        "next_sends": [{"email": email, "due": stamp(due)} for email, due in found.next_sends],
-    }

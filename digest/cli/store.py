@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from digest.cli._app import cli, config_option, load_config, plural
+from digest.cli._app import cli, config_option, load_config
 from digest.config import MIN_KEEP_DAYS
+from digest.words import plural
 
 
 @cli.group()

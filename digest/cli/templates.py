@@ -11,8 +11,9 @@ from pathlib import Path
 
 import click
 
-from digest.cli._app import cli, config_option, optional_config, plural
+from digest.cli._app import cli, config_option, hint, optional_config
 from digest.errors import ConfigError
+from digest.words import plural
 
 PREVIEW_PORT = 8642
 """The preview's default port: not 8025 or 1025, where local SMTP test servers listen, nor
@@ -49,7 +50,7 @@ def init_templates(config_path: Path | None, folder: Path | None, force: bool) -
         raise ConfigError(f"Cannot write the templates to {target}: {exc.strerror}.") from exc
     click.echo(f"Copied {plural(len(names), 'file')} to {target}.")
     if config.digest.templates is None or config.digest.templates.resolve() != target.resolve():
-        click.echo(f'Use them with  [digest] templates = "{target.resolve()}"  in the config.')
+        hint(f'Use them with  [digest] templates = "{target.resolve()}"  in the config.')
 
 
 @templates.command(name="check")

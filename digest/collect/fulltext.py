@@ -21,6 +21,7 @@ from digest.collect.workers import Workers
 from digest.errors import DigestError
 from digest.models import FeedItem
 from digest.store import WaitingText
+from digest.words import plural
 
 __all__ = ["RETRY_FIRST", "RETRY_FOR", "RETRY_MOST", "fetch_full_texts", "note_full_texts"]
 
@@ -99,7 +100,7 @@ def note_full_texts(gathered: Gathered, limits: Limits, report: CollectionReport
         return
     report.full_text_failures.extend(failures)
     name = gathered.source.name
-    count = f"{len(failures)} page" if len(failures) == 1 else f"{len(failures)} pages"
+    count = plural(len(failures), "page")
     if gathered.refused:
         why = (
             f"{gathered.refused}, a private or local address; set allow_private = true "

@@ -46,6 +46,7 @@ from digest.config import Config
 from digest.errors import DigestError
 from digest.models import CollectedArticle, FeedItem, Source
 from digest.store import SourceState, Store, WaitingText
+from digest.words import plural
 
 log = logging.getLogger("digest")
 
@@ -272,13 +273,14 @@ def _store(
         report.sources_unchanged += 1
         store.record_fetch(name, when=now, status="not modified")
         return
-    status = f"ok, {len(gathered.item_failures)} items failed" if gathered.item_failures else "ok"
+    failed = len(gathered.item_failures)
+    status = f"ok, {plural(failed, 'item')} failed" if failed else "ok"
     if gathered.left:
         report.items_left[name] = gathered.left
         log.warning(
             "source %s has %d more new items; they are taken on the next runs", name, gathered.left
         )
-        status += f", {gathered.left} items left for the next run"
+        status += f", {plural(gathered.left, 'item')} left for the next run"
     store.record_fetch(
         name,
         when=now,

@@ -11,6 +11,8 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from digest.words import plural
+
 WORDS_PER_MINUTE = 230
 
 
@@ -44,6 +46,7 @@ def truncate_words(text: str, count: int, end: str = "...") -> str:
 
 
 FILTERS = {
+    "plural": plural,
     "reading_time": reading_time,
     "localtime": localtime,
     "domain": domain,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from digest.collect.sources import all_sources
 from digest.config import Config
@@ -16,8 +17,9 @@ from digest.schedule.due import still_open, upcoming
 from digest.schedule.periods import current_slot
 from digest.schedule.subscriptions import subscriptions
 from digest.store import OutboxEntry, Store
+from digest.store.sources import FAILED
 
-__all__ = ["FailingSource", "Status", "TodaysDigest", "status"]
+__all__ = ["FailingSource", "Status", "TodaysDigest", "status", "status_json"]
 
 RECENT = timedelta(hours=24)
 """New articles are counted over this window."""
@@ -25,12 +27,15 @@ RECENT = timedelta(hours=24)
 
 @dataclass(frozen=True, slots=True)
 class FailingSource:
-    """A source whose last fetch failed or was deferred, with why."""
+    """A source whose last fetch failed or was deferred, with why, since when it has been
+    failing and how many fetches have failed since."""
 
     name: str
     status: str
     error: str
     last_fetched: datetime | None
+    since: datetime | None = None
+    attempts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +77,15 @@ def status(config: Config, store: Store, *, now: datetime) -> Status:
             found.last_collection is None or state.last_fetched > found.last_collection
         ):
             found.last_collection = state.last_fetched
-        if state.last_status in ("error", "deferred"):
+        if state.last_status in FAILED:
             found.failing.append(
                 FailingSource(
-                    source.name, state.last_status, state.last_error or "", state.last_fetched
+                    source.name,
+                    state.last_status,
+                    state.last_error or "",
+                    state.last_fetched,
+                    since=state.failing_since,
+                    attempts=state.failed_attempts,
                 )
             )
     found.new_articles = store.articles_since(now - RECENT)
@@ -95,3 +105,52 @@ def status(config: Config, store: Store, *, now: datetime) -> Status:
         found.today.append(TodaysDigest(subscriber.email, slot.period, slot.due, became))
     found.next_sends = [(s.email, slot.due) for s, slot in upcoming(config, store, now=now)]
     return found
+
+
+def status_json(found: Status) -> dict[str, Any]:
+    """`found` as plain JSON values: what `digest status --json` prints and ``/status.json``
+    answers."""
+
+    def stamp(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "now": stamp(found.now),
+        "collection": {
+            "last": stamp(found.last_collection),
+            "sources": found.sources,
+            "new_articles_24h": found.new_articles,
+            "failing": [
+                {
+                    "name": s.name,
+                    "status": s.status,
+                    "error": s.error,
+                    "last_tried": stamp(s.last_fetched),
+                    "failing_since": stamp(s.since),
+                    "attempts": s.attempts,
+                }
+                for s in found.failing
+            ],
+        },
+        "outbox": {
+            "counts": found.outbox,
+            "deferred": [
+                {
+                    "id": e.id,
+                    "recipient": e.recipient,
+                    "next_attempt": stamp(e.next_attempt),
+                    "last_reply": e.last_reply,
+                }
+                for e in found.waiting
+            ],
+            "failed": [
+                {"id": e.id, "recipient": e.recipient, "last_reply": e.last_reply}
+                for e in found.failed
+            ],
+        },
+        "today": [
+            {"email": t.email, "period": t.period, "due": stamp(t.due), "state": t.state}
+            for t in found.today
+        ],
+        "next_sends": [{"email": email, "due": stamp(due)} for email, due in found.next_sends],
+    }

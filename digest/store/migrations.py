@@ -292,6 +292,21 @@ def _v7_bounded_queries(db: Connection) -> None:
         )
 
 
+def _v8_failing_since(db: Connection) -> None:
+    """When a source's current run of failures began and how many fetches it has failed
+    since; NULL and 0 while it works. A source failing now is taken to have begun at its
+    last fetch, after one attempt (what the store knew until now)."""
+    _execute_script(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN failing_since TEXT;
+        ALTER TABLE sources ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0;
+        UPDATE sources SET failing_since = last_fetched, failed_attempts = 1
+            WHERE last_status IN ('error', 'deferred') AND last_fetched IS NOT NULL
+        """,
+    )
+
+
 def _v9_digest_messages(db: Connection) -> None:
     """Messages in a table of their own. A digest's state changes several times (claimed,
     sent); in SQLite an update writes the whole row again, and a row holding a 10-50 KB
@@ -386,6 +401,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0005_notices", _v5_notices),
     ("0006_full_texts", _v6_full_texts),
     ("0007_bounded_queries", _v7_bounded_queries),
+    ("0008_failing_since", _v8_failing_since),
     ("0009_digest_messages", _v9_digest_messages),
     ("0010_items_last_seen", _v10_items_last_seen),
 )

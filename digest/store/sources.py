@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from digest.errors import StoreError
 from digest.models import Source, SourceKind
 from digest.store._core import StoreCore, parse_time
 
+FAILED: Final = ("error", "deferred")
+"""The fetch statuses that count as a failure: what a working source never reports."""
+
 
 @dataclass(frozen=True, slots=True)
 class SourceState:
-    """What the store remembers about fetching one source."""
+    """What the store remembers about fetching one source. While it fails, `failing_since`
+    is when its current run of failures began and `failed_attempts` how many fetches have
+    failed since; a fetch that works clears both."""
 
     etag: str | None = None
     last_modified: str | None = None
@@ -20,6 +26,8 @@ class SourceState:
     last_status: str | None = None
     last_error: str | None = None
     retry_after: datetime | None = None
+    failing_since: datetime | None = None
+    failed_attempts: int = 0
 
 
 class SourcesStore(StoreCore):
@@ -92,6 +100,8 @@ class SourcesStore(StoreCore):
             last_status=row["last_status"],
             last_error=row["last_error"],
             retry_after=parse_time(row["retry_after"]),
+            failing_since=parse_time(row["failing_since"]),
+            failed_attempts=row["failed_attempts"],
         )
 
     def record_fetch(
@@ -108,14 +118,19 @@ class SourcesStore(StoreCore):
     ) -> None:
         """Record how fetching a source went. Validators are kept unless new ones are given,
         or dropped with `forget_validators` (the next fetch is then unconditional: the source
-        has items left that this collection did not take)."""
+        has items left that this collection did not take). A status in `FAILED` after one
+        that worked starts a run of failures at `when`; later ones keep its start and count
+        the attempts; any other status ends it."""
+        failed = status in FAILED
         with self._transaction() as db:
             db.execute(
                 """UPDATE sources SET last_fetched = ?, last_status = ?, last_error = ?,
                        etag = CASE WHEN ? THEN NULL ELSE COALESCE(?, etag) END,
                        last_modified = CASE WHEN ? THEN NULL
                                             ELSE COALESCE(?, last_modified) END,
-                       retry_after = ?
+                       retry_after = ?,
+                       failing_since = CASE WHEN ? THEN COALESCE(failing_since, ?) END,
+                       failed_attempts = CASE WHEN ? THEN failed_attempts + 1 ELSE 0 END
                    WHERE name = ?""",
                 (
                     when.isoformat(),
@@ -126,6 +141,9 @@ class SourcesStore(StoreCore):
                     forget_validators,
                     last_modified,
                     retry_after.isoformat() if retry_after else None,
+                    failed,
+                    when.isoformat(),
+                    failed,
                     name,
                 ),
             )

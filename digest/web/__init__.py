@@ -1,4 +1,5 @@
-"""The subscriber pages: sign up (with double opt-in), confirm, preferences, unsubscribe.
+"""The subscriber pages: sign up (with double opt-in), confirm, preferences, unsubscribe;
+and the status page for whoever runs the service (`digest.web.status`).
 
 A Flask application, served by waitress (`WebServer`), bound to ``[web] host`` (127.0.0.1
 by default). Its templates are ``templates/web/*.html`` and ``templates/web/static/*``,
@@ -47,7 +48,9 @@ from digest.render.templates import packaged_templates
 from digest.store import Store
 from digest.tokens import secret_key
 from digest.web.limits import RateLimit
+from digest.web.status import admin_key, operator
 from digest.web.views import pages
+from digest.words import plural
 
 __all__ = ["WebServer", "create_app"]
 
@@ -80,6 +83,7 @@ def create_app(config: Config, *, clock: Clock | None = None, local_url: str = "
         packaged_templates(),
     ]
     app.jinja_loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(f)) for f in folders])
+    app.jinja_env.filters["plural"] = plural
     app.config.update(
         # Flask's own key (sessions, CSRF) is derived from the link key, never equal to it.
         SECRET_KEY=hmac.new(key.encode(), b"digest.web.session", hashlib.sha256).hexdigest(),
@@ -93,6 +97,7 @@ def create_app(config: Config, *, clock: Clock | None = None, local_url: str = "
     app.extensions["digest"] = {
         "config": config,
         "key": key,
+        "admin_key": admin_key(config.web),
         "clock": clock or (lambda: datetime.now(UTC)),
         "base_url": base_url.rstrip("/"),
         "signups": RateLimit(config.web.signups_per_hour, period=3600.0),
@@ -100,6 +105,7 @@ def create_app(config: Config, *, clock: Clock | None = None, local_url: str = "
     }
     csrf = CSRFProtect(app)
     app.register_blueprint(pages)
+    app.register_blueprint(operator)
     app.register_error_handler(HTTPException, _error_page)
     for view in ("pages.confirm", "pages.unsubscribe"):
         csrf.exempt(app.view_functions[view])
