@@ -331,6 +331,30 @@ _V3_POSTGRESQL = """
 """
 
 
+def _v9_shared_work(db: Connection) -> None:
+    """Work shared by several workers on one store: a source is leased to the worker that
+    collects it (`lease_owner` until `lease_until`), and `collected` says when its last
+    collection began, so that it is collected once per interval whatever the number of
+    workers; a period's digest is claimed (`period_claims`) by the worker that renders it.
+    (0008 is another change's number.)"""
+    _execute_script(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN lease_owner TEXT;
+        ALTER TABLE sources ADD COLUMN lease_until TEXT;
+        ALTER TABLE sources ADD COLUMN collected TEXT;
+        CREATE TABLE period_claims (
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+            period TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            until TEXT NOT NULL,
+            PRIMARY KEY (subscriber_id, period)
+        );
+        CREATE INDEX period_claims_until ON period_claims (until)
+        """,
+    )
+
+
 def fixed_time(value: str) -> str:
     """An ISO time as fixed-width UTC text (see `digest.store._core.stamp`); a time
     without a zone is taken as UTC."""
@@ -348,4 +372,5 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0005_notices", _v5_notices),
     ("0006_full_texts", _v6_full_texts),
     ("0007_bounded_queries", _v7_bounded_queries),
+    ("0009_shared_work", _v9_shared_work),
 )
