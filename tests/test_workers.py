@@ -144,7 +144,7 @@ def test_three_workers_over_a_simulated_day_one_killed_mid_send(
         received=lambda: _received(smtp_server),
         subscribers=100,
         sources=20,
-        day_seconds=40,
+        day_seconds=60,  # a claim older than 30 simulated minutes (1.25 s) counts as stale
     )
     received = result.received
     assert sorted(received) == sorted(result.subscribers)
@@ -155,7 +155,7 @@ def test_three_workers_over_a_simulated_day_one_killed_mid_send(
     assert all(
         result.intervals // 2 <= count <= result.intervals + 1 for count in result.fetches.values()
     )
-    assert result.closest > 0.5  # never twice within an interval
+    assert result.closest > 0.8  # never twice within an interval
     assert result.killed  # it held a digest in `sending` when killed
     assert result.held_by_killed == []  # its leases ran out, and were taken over
     assert result.not_collected_after_kill == []

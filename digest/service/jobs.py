@@ -129,7 +129,7 @@ def collect(config: Config, now: Clock, worker: str | None = None) -> None:
         if worker is None:
             return pipeline.collect_all(config, store, now=at)
         interval = timedelta(minutes=config.schedule.collect_minutes)
-        share = SourceShare(store, owner=worker, now=at, interval=interval)
+        share = SourceShare(store, owner=worker, clock=now, interval=interval)
         try:
             return pipeline.collect_all(config, store, now=at, share=share)
         finally:

@@ -41,17 +41,21 @@ def worker_name() -> str:
 
 class SourceShare:
     """This worker's share of the sources in one collection pass (`digest.collect.Share`):
-    each source leased for one collection interval just before it is collected."""
+    each source leased for one collection interval just before it is collected, from the
+    time on `clock` then (not the pass's start: a long pass would otherwise collect its
+    last sources again less than an interval later)."""
 
-    def __init__(self, store: Store, *, owner: str, now: datetime, interval: timedelta) -> None:
-        self.store, self.owner, self.now, self.interval = store, owner, now, interval
+    def __init__(
+        self, store: Store, *, owner: str, clock: Callable[[], datetime], interval: timedelta
+    ) -> None:
+        self.store, self.owner, self.clock, self.interval = store, owner, clock, interval
         self.claimed: list[str] = []  # those still held, let go at the end in any case
 
     def claim(self, source: Source) -> bool:
         taken = self.store.claim_source(
             source.name,
             owner=self.owner,
-            now=self.now,
+            now=self.clock(),
             interval=self.interval * (1 - EARLY),
             lease=self.interval,
         )
