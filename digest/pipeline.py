@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from digest import collect, deliver, render, summarize, tokens
-from digest.collect import CollectionReport, Failure, Progress
+from digest.collect import CollectionReport, Failure, Progress, Share
 from digest.collect.urls import canonical_url
 from digest.config import Config
 from digest.deliver import Sender, SenderProcess, SendReport, clock_from
@@ -172,13 +172,21 @@ def run_once(
     return report
 
 
-def send_due(config: Config, store: Store, *, now: datetime) -> RunReport:
+def send_due(
+    config: Config,
+    store: Store,
+    *,
+    now: datetime,
+    claim: Callable[[Subscriber, str], bool] | None = None,
+) -> RunReport:
     """Queue and send the digest of every subscriber whose send time has come and whose
     current period (local day or week) has none yet; this is one tick of `digest serve`.
 
     A period is decided once (`digest.schedule.due_now`): its digest queued, found empty
     (with ``[schedule] send_empty`` false), or skipped when it is due longer ago than
-    ``grace_hours``. Digests deferred earlier are retried when due.
+    ``grace_hours``. Digests deferred earlier are retried when due. With `claim`, a digest
+    is made only when `claim(subscriber, period)` is true (this worker's to make, when
+    several share the store).
     """
     _check(config)
     due = due_now(config, store, now=now)
@@ -187,6 +195,8 @@ def send_due(config: Config, store: Store, *, now: datetime) -> RunReport:
                   report=report) as sender, \
             _batch(config, store, now=now, report=report, sender=sender) as batch:  # fmt: skip
         for subscriber, period in due.digests:
+            if claim is not None and not claim(subscriber, period):
+                continue
             _queue(config, store, subscriber, now=now, period=period, dry_run=False,
                    report=report, batch=batch, empty=config.schedule.send_empty)  # fmt: skip
     return report
@@ -199,11 +209,19 @@ def collect_all(
     now: datetime,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    share: Share | None = None,
 ) -> CollectionReport:
-    """Collect every source into the store, each new item made into an article with clean
-    text by the extraction stage; return what happened (see `digest.collect.collect_all`)."""
+    """Collect every source into the store (with `share`, those this worker claims), each
+    new item made into an article with clean text by the extraction stage; return what
+    happened (see `digest.collect.collect_all`)."""
     return collect.collect_all(
-        config, store, now=now, make_article=article_from_item, progress=progress, stop=stop
+        config,
+        store,
+        now=now,
+        make_article=article_from_item,
+        progress=progress,
+        stop=stop,
+        share=share,
     )
 
 

@@ -134,3 +134,12 @@ def test_a_store_copied_to_postgresql_has_every_row_and_runs(
     assert again.exit_code == 1
     assert again.stderr.startswith("Error: The store at postgresql://postgres@/digest")
     assert "is not empty (sources (3), articles (8)" in again.stderr
+
+
+def test_the_quick_start_and_the_default_store_need_no_server(tmp_path: Path) -> None:
+    readme = (DEMO_CONFIG.parents[1] / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "postgres" not in quick_start.lower()
+    assert "[store]" not in DEMO_CONFIG.read_text(encoding="utf-8")
+    demo = config_module.load(DEMO_CONFIG)
+    assert demo.store_address.url.startswith("sqlite:///") and not demo.store_address.shared

@@ -43,17 +43,50 @@ class JournalFormatter(logging.Formatter):
     type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
     help="Run as if the clock read this (with its UTC offset) at start; for trying a schedule out.",
 )
+@click.option(
+    "--clock-speed",
+    type=click.FloatRange(min=0, min_open=True, max=100_000),
+    default=1.0,
+    show_default=True,
+    help="With --clock-start, run the clock (and the jobs) this many times as fast.",
+)
+@click.option(
+    "--clock-origin",
+    type=float,
+    metavar="UNIX-TIME",
+    help="With --clock-start, the moment (seconds since 1970) the clock reads it, instead of "
+    "the start: workers given the same one share one clock.",
+)
+@click.option(
+    "--role",
+    type=click.Choice(["all", "collect", "send"]),
+    default="all",
+    show_default=True,
+    help="What this worker does: collect, send (make and send what is due), or all. Several "
+    "workers may share a PostgreSQL store.",
+)
 @click.option("--web", "with_web", is_flag=True, help="Serve the subscriber pages too.")
-def serve(config_path: Path | None, clock_start: datetime | None, with_web: bool) -> None:
+def serve(
+    config_path: Path | None,
+    clock_start: datetime | None,
+    clock_speed: float,
+    clock_origin: float | None,
+    role: str,
+    with_web: bool,
+) -> None:
     """Run the service: collect every few minutes, and send each subscriber's digest at
     their send time in their time zone. Stops cleanly on SIGTERM or Ctrl-C."""
     config = load_config(config_path)
-    from digest.deliver.sender import clock_from
     from digest.service.jobs import serve
+    from digest.service.workers import simulated_clock
 
+    if clock_start is None and (clock_speed != 1.0 or clock_origin is not None):
+        raise click.UsageError("--clock-speed needs --clock-start.")
     _log_for_service()
     stop = _stop_on_signals()
-    clock = clock_from(clock_start) if clock_start is not None else None
+    clock = None
+    if clock_start is not None:
+        clock = simulated_clock(clock_start, speed=clock_speed, origin=clock_origin)
     pages = None
     if with_web:
         from digest.web import WebServer
@@ -63,7 +96,7 @@ def serve(config_path: Path | None, clock_start: datetime | None, with_web: bool
         threading.Thread(target=pages.run, name="digest-web", daemon=True).start()
         logging.getLogger("digest.serve").info("subscriber pages on %s", pages.url)
     try:
-        serve(config, stop=stop, clock=clock)
+        serve(config, stop=stop, clock=clock, role=role, speed=clock_speed)
     finally:
         if pages is not None:
             pages.close()

@@ -10,7 +10,7 @@ text is the extraction stage's; the pass is handed that function by `digest.pipe
 """
 
 from digest.collect.deadline import stop_requests
-from digest.collect.gather import Progress, collect_all, new_fetcher
+from digest.collect.gather import Progress, Share, collect_all, new_fetcher
 from digest.collect.prepare import ArticleMaker
 from digest.collect.read import load_document
 from digest.collect.report import CollectionReport, Failure
@@ -20,6 +20,7 @@ __all__ = [
     "CollectionReport",
     "Failure",
     "Progress",
+    "Share",
     "collect_all",
     "load_document",
     "new_fetcher",

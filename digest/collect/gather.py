@@ -29,6 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from digest.collect import fingerprint, read
 from digest.collect.fetch import Fetcher, RetryLater
@@ -57,6 +58,18 @@ Progress = Callable[[int, int, str], None]
 """Called after each source with (sources done, sources in all, the source's name)."""
 
 
+class Share(Protocol):
+    """A worker's share of the sources when several collect into one store."""
+
+    def claim(self, source: Source) -> bool:
+        """Whether this worker is to collect `source` now (it took the lease)."""
+        ...
+
+    def release(self, source: Source) -> None:
+        """Let go of `source` once collected."""
+        ...
+
+
 def new_fetcher(config: Config) -> Fetcher:
     """The run's HTTP client, configured from ``[http]``."""
     http = config.http
@@ -80,9 +93,11 @@ def collect_all(
     fetcher: Fetcher | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    share: Share | None = None,
 ) -> CollectionReport:
     """Collect every source into the store, each new item made into an article by
-    `make_article`; return what happened.
+    `make_article`; return what happened. With `share` (several workers on one store), a
+    source is collected only if `share.claim` takes it just before, and let go once stored.
 
     Once `stop` is set (Ctrl-C), no source is started or stored any more; the sources
     stored until then are kept, and the rest are read again next time (nothing of theirs
@@ -128,6 +143,9 @@ def collect_all(
                     break
                 while queue and len(in_hand) < window:
                     source, state = queue.popleft()
+                    if share is not None and not share.claim(source):
+                        total -= 1  # another worker's, or collected within the interval
+                        continue
                     due = store.waiting_texts(source.name, due=now)
                     language = source.language or config.digest.language
                     job = pool.submit(
@@ -135,6 +153,8 @@ def collect_all(
                         make_article, workers, limits,
                     )  # fmt: skip
                     in_hand.append((job, source))
+                if not in_hand:
+                    continue
                 # Results are stored in source order, whatever order they arrive in, so
                 # that the first source listed is the one whose copy of a shared story is
                 # kept (its text gives way only to a fuller one).
@@ -149,6 +169,8 @@ def collect_all(
                     continue  # its fetch may have been cut short: not stored, read again
                 _record(store, index, gathered, limits=limits, report=report)
                 del gathered
+                if share is not None:
+                    share.release(source)
                 done += 1
                 if progress is not None:
                     progress(done, total, source.name)

@@ -401,15 +401,15 @@ def retry(
 def recover(store: Store, *, now: datetime) -> int:
     """Queue again the digests left in `sending` by a sender that is gone. Returns how many."""
     stuck = [
-        entry.id
+        (entry.id, entry.claimed_by)
         for entry in store.sending()
         if _abandoned(entry.claimed_by)
         or (entry.last_attempt is not None and now - entry.last_attempt > STALE_CLAIM)
     ]
-    if stuck:
-        log.warning("queued %d digests again that a stopped sender had claimed", len(stuck))
-        store.requeue_stuck(stuck)
-    return len(stuck)
+    queued = store.requeue_stuck(stuck) if stuck else 0
+    if queued:
+        log.warning("queued %d digests again that a stopped sender had claimed", queued)
+    return queued
 
 
 def _abandoned(owner: str) -> bool:

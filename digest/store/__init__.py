@@ -4,7 +4,8 @@ This package is the only code that speaks SQL. The database is a SQLite file in 
 default, or a PostgreSQL database that several workers share (`dialect` holds what differs);
 each public method is one unit of work in one transaction. The schema lives in
 `migrations`; the queries are grouped by what they concern (`sources`, `articles`,
-`deliveries`, `outbox`, `subscribers`, `retention`), and `Store` puts them together.
+`deliveries`, `outbox`, `subscribers`, `retention`, `leases`), and `Store` puts them
+together.
 
 What counts as what:
 - an *item* is seen once its source yielded it and it was stored (or deliberately skipped),
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from digest.store.articles import StoredArticle
 from digest.store.deliveries import DeliveriesStore
+from digest.store.leases import LeasesStore, SourceLease
 from digest.store.outbox import ClaimedDigest, NewDigest, OutboxEntry, OutboxStore
 from digest.store.retention import Pruned, RetentionStore
 from digest.store.sources import SourcesStore, SourceState
@@ -36,6 +38,7 @@ __all__ = [
     "OutboxEntry",
     "PeriodTaken",
     "Pruned",
+    "SourceLease",
     "SourceState",
     "Store",
     "StoredArticle",
@@ -51,5 +54,6 @@ class Store(
     SubscribersStore,
     WaitingStore,
     RetentionStore,
+    LeasesStore,
 ):
     """An open store, on SQLite or PostgreSQL. Use as a context manager, or call `close()`."""

@@ -17,6 +17,7 @@ from digest.models import StoreAddress
 from digest.store.dialect import (
     ENGINE_ERRORS,
     POSTGRESQL,
+    SKIP_LOCKED,
     Connection,
     Row,
     open_postgres,
@@ -48,6 +49,8 @@ class StoreCore:
         # One connection may serve several threads (the sender's, beside the one queueing
         # digests); a transaction holds this lock so no other thread's statement joins it.
         self._lock = threading.RLock()
+        # Rows another worker has claimed are passed over, not waited for (PostgreSQL only).
+        self._skip_locked = SKIP_LOCKED if self.shared else ""
         if self.shared:
             self._db: Connection = open_postgres(self.target)
             try:
@@ -162,8 +165,13 @@ class StoreCore:
                 )
 
     def _migrate_postgres(self) -> None:
-        # Several workers may start at once: one migrates while the others wait, then finds
-        # nothing left to do. PostgreSQL checks every reference as each row is written.
+        # A worker opens the store for every job: when nothing is pending, that costs one
+        # read. Several workers may start at once: one migrates while the others wait, then
+        # finds nothing left to do. PostgreSQL checks every reference as each row is written.
+        if self._db.execute("SELECT to_regclass('schema_migrations')").fetchone()[0]:
+            rows = self._db.execute("SELECT name FROM schema_migrations").fetchall()
+            if {name for name, _ in MIGRATIONS} <= {row[0] for row in rows}:
+                return
         self._db.execute("SELECT pg_advisory_lock(?)", (_MIGRATION_LOCK,))
         try:
             self._apply_migrations()

@@ -32,6 +32,7 @@ from digest.errors import StoreError
 from digest.models import StoreAddress
 
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
+SKIP_LOCKED = "FOR UPDATE SKIP LOCKED"  # a claim passes over rows others are claiming
 
 
 class EngineError(Exception):

@@ -384,6 +384,29 @@ _V3_POSTGRESQL = """
 """
 
 
+def _v11_shared_work(db: Connection) -> None:
+    """Work shared by several workers on one store: a source is leased to the worker that
+    collects it (`lease_owner` until `lease_until`), and `collected` says when its last
+    collection began, so that it is collected once per interval whatever the number of
+    workers; a period's digest is claimed (`period_claims`) by the worker that renders it."""
+    _execute_script(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN lease_owner TEXT;
+        ALTER TABLE sources ADD COLUMN lease_until TEXT;
+        ALTER TABLE sources ADD COLUMN collected TEXT;
+        CREATE TABLE period_claims (
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+            period TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            until TEXT NOT NULL,
+            PRIMARY KEY (subscriber_id, period)
+        );
+        CREATE INDEX period_claims_until ON period_claims (until)
+        """,
+    )
+
+
 def fixed_time(value: str) -> str:
     """An ISO time as fixed-width UTC text (see `digest.store._core.stamp`); a time
     without a zone is taken as UTC."""
@@ -404,4 +427,5 @@ MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0008_failing_since", _v8_failing_since),
     ("0009_digest_messages", _v9_digest_messages),
     ("0010_items_last_seen", _v10_items_last_seen),
+    ("0011_shared_work", _v11_shared_work),
 )

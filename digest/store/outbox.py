@@ -151,6 +151,9 @@ class OutboxStore(StoreCore):
         if only is not None and not only:
             return []
         among = f"AND id IN ({', '.join('?' for _ in only)})" if only is not None else ""
+        # Another worker may have claimed a row between the choice and the update: on
+        # PostgreSQL the update then sees its new status, and leaves it.
+        recheck = "AND status IN ('queued', 'deferred')" if self.shared else ""
         with self._transaction() as db:
             rows = db.execute(
                 f"""UPDATE digests SET status = 'sending', claimed_by = ?, last_attempt = ?,
@@ -158,7 +161,7 @@ class OutboxStore(StoreCore):
                     WHERE id IN (
                         SELECT id FROM digests INDEXED BY digests_due
                         WHERE status IN ('queued', 'deferred') AND next_attempt <= ? {among}
-                        ORDER BY next_attempt, id LIMIT ?)
+                        ORDER BY next_attempt, id LIMIT ? {self._skip_locked}) {recheck}
                     RETURNING *""",
                 (owner, stamp(now), stamp(now), *(only or ()), limit),
             ).fetchall()
@@ -237,14 +240,20 @@ class OutboxStore(StoreCore):
         rows = self._read("SELECT * FROM digests WHERE status = 'sending' ORDER BY id")
         return [_entry(row) for row in rows]
 
-    def requeue_stuck(self, digest_ids: Iterable[int]) -> None:
-        """Queue digests left in `sending` by a sender that is gone; their attempt counts."""
+    def requeue_stuck(self, stuck: Iterable[tuple[int, str]]) -> int:
+        """Queue digests left in `sending` by a sender that is gone, given as (id, the
+        sender that claimed it); their attempt counts. A digest claimed again meanwhile (by
+        another worker that recovered it first) is left to its new sender. Returns how many
+        were queued."""
+        queued = 0
         with self._transaction() as db:
-            db.executemany(
-                """UPDATE digests SET status = 'queued', claimed_by = NULL
-                   WHERE id = ? AND status = 'sending'""",
-                [(digest_id,) for digest_id in digest_ids],
-            )
+            for digest_id, owner in stuck:
+                queued += db.execute(
+                    """UPDATE digests SET status = 'queued', claimed_by = NULL
+                       WHERE id = ? AND status = 'sending' AND claimed_by = ?""",
+                    (digest_id, owner),
+                ).rowcount
+        return queued
 
     def requeue(self, digest_ids: Iterable[int], *, now: datetime) -> int:
         """Queue failed, deferred or stuck digests again, due at `now`; their give-up period

@@ -53,4 +53,5 @@ class RetentionStore(StoreCore):
             articles = db.execute(f"DELETE FROM articles WHERE id IN ({_OLD_ARTICLES})", values)
             items = db.execute("DELETE FROM items WHERE last_seen < :seen", values)
             db.execute("DELETE FROM periods WHERE decided < :cutoff AND digest_id IS NULL", values)
+            db.execute("DELETE FROM period_claims WHERE until < :cutoff", values)
         return Pruned(articles=articles.rowcount, items=items.rowcount, digests=digests.rowcount)
