@@ -32,7 +32,7 @@ from digest import collect, deliver, render, summarize, tokens
 from digest.collect import CollectionReport, Failure, Progress, Share
 from digest.collect.urls import canonical_url
 from digest.config import Config
-from digest.deliver import Sender, SenderProcess, SendReport, clock_from
+from digest.deliver import STOPPED, Sender, SenderProcess, SendReport, clock_from
 from digest.errors import ConfigError, DigestError
 from digest.extract import article_from_item
 from digest.models import Delivery, RenderedDigest, Subscriber, Summary
@@ -153,22 +153,24 @@ def run_once(
             f"{config.path or 'The configuration'} lists no [[subscribers]] and nobody "
             "subscribed; add one, run `digest subscribe ADDRESS`, or pass --to ADDRESS."
         )
-    collection = collect_all(config, store, now=now, progress=progress, stop=stop)
-    report = RunReport(collection=collection, stopped=collection.stopped)
-    if report.stopped:
-        return report
+    report = RunReport()
+    # The sender starts first: a child process's start-up then overlaps the collection.
     with _sending(config, store, now=now, active=send and not dry_run, many=len(subscribers),
-                  outbox=outbox, report=report, stop=stop) as sender, \
-            _batch(config, store, now=now, report=report, sender=sender) as batch:  # fmt: skip
-        for subscriber in subscribers:
-            if stop is not None and stop.is_set():
-                report.stopped = True
-                break
-            period = current_slot(subscriber, now).period if subscribed else None
-            if period is not None and store.period_decided(subscriber.email, period):
-                period = None  # this period has its digest: send one more, as asked
-            _queue(config, store, subscriber, now=now, period=period, dry_run=dry_run,
-                   report=report, batch=batch)  # fmt: skip
+                  outbox=outbox, report=report, stop=stop) as sender:  # fmt: skip
+        report.collection = collect_all(config, store, now=now, progress=progress, stop=stop)
+        report.stopped = report.collection.stopped
+        if report.stopped:
+            return report
+        with _batch(config, store, now=now, report=report, sender=sender) as batch:
+            for subscriber in subscribers:
+                if stop is not None and stop.is_set():
+                    report.stopped = True
+                    break
+                period = current_slot(subscriber, now).period if subscribed else None
+                if period is not None and store.period_decided(subscriber.email, period):
+                    period = None  # this period has its digest: send one more, as asked
+                _queue(config, store, subscriber, now=now, period=period, dry_run=dry_run,
+                       report=report, batch=batch)  # fmt: skip
     return report
 
 
@@ -345,8 +347,11 @@ def _sending(
     try:
         yield sender
     finally:
-        if stop is not None and stop.is_set() and isinstance(sender, Sender):
-            sender.stop("the run was stopped; digests not sent wait in the outbox")
+        if stop is not None and stop.is_set():
+            if isinstance(sender, Sender):
+                sender.stop(STOPPED)
+            else:
+                sender.stop()
         report.sending = sender.finish()
 
 

@@ -9,9 +9,18 @@ folder; `background` runs the sender in a child process for large runs.
 
 from digest.deliver.background import SenderProcess
 from digest.deliver.queue import DigestBatch, Queued, queue_digest, queue_notice
-from digest.deliver.sender import Sender, SendReport, clock_from, drain, recover, retry
+from digest.deliver.sender import (
+    STOPPED,
+    Sender,
+    SendReport,
+    clock_from,
+    drain,
+    recover,
+    retry,
+)
 
 __all__ = [
+    "STOPPED",
     "DigestBatch",
     "Queued",
     "SendReport",

@@ -63,6 +63,9 @@ TransportFactory = Callable[[], Transport]
 # A claim older than this is stale whoever holds it: no SMTP exchange lasts this long.
 STALE_CLAIM = timedelta(minutes=30)
 
+# Why a sender stopped when its run was stopped (Ctrl-C).
+STOPPED = "the run was stopped; digests not sent wait in the outbox"
+
 _live_owners: set[str] = set()  # the senders running in this process
 CLAIM_BATCH = 8  # digests one sending thread claims at a time
 
@@ -440,6 +443,7 @@ def clock_from(start: datetime) -> Clock:
 
 
 __all__ = [
+    "STOPPED",
     "Attempt",
     "SendReport",
     "Sender",
