@@ -3,6 +3,7 @@ folder, a sendmail program), and how each failure is classified."""
 
 from __future__ import annotations
 
+import smtplib
 import stat
 import sys
 from dataclasses import replace
@@ -21,6 +22,7 @@ from digest.deliver.transports import (
     SendmailTransport,
     SmtpTransport,
     Transport,
+    _angle,
     open_transport,
 )
 from digest.errors import DeliveryError
@@ -237,3 +239,12 @@ def test_wrong_password_is_refused_without_showing_it(
     assert "refused the login for 'digest'" in str(caught.value)
     assert "Check the password in $DIGEST_SMTP_PASSWORD" in str(caught.value)
     assert "not-the-password" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["reader@example.org", "", "Name <x@example.org>", "a b@example.org", '"q u"@example.org',
+     "üser@exämple.org", "<x@example.org>", "x@[192.0.2.1]"],
+)  # fmt: skip
+def test_envelope_addresses_are_bracketed_as_smtplib_would(address: str) -> None:
+    assert _angle(address) == smtplib.quoteaddr(address)
