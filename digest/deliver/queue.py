@@ -38,9 +38,8 @@ def queue_digest(
 
     Raises `PeriodTaken` when that period already has its digest.
     """
-    return _queue_message(
+    new = _new_digest(
         config,
-        store,
         subscriber,
         rendered,
         now=now,
@@ -49,13 +48,14 @@ def queue_digest(
         period=period,
         newest_article_id=newest_article_id,
     )
+    return _queue_one(store, new)
 
 
 def queue_notice(
     config: Config, store: Store, subscriber: Subscriber, rendered: RenderedDigest, *, now: datetime
 ) -> int:
     """Queue a message that is not a digest (a confirmation request). Returns its id."""
-    return _queue_message(config, store, subscriber, rendered, now=now, kind="notice")
+    return _queue_one(store, _new_digest(config, subscriber, rendered, now=now, kind="notice"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,31 +174,10 @@ def _new_digest(
     )
 
 
-def _queue_message(
-    config: Config,
-    store: Store,
-    subscriber: Subscriber,
-    rendered: RenderedDigest,
-    *,
-    now: datetime,
-    unsubscribe_url: str = "",
-    article_ids: tuple[int, ...] = (),
-    period: str | None = None,
-    newest_article_id: int | None = None,
-    kind: str = "digest",
-) -> int:
-    new = _new_digest(
-        config,
-        subscriber,
-        rendered,
-        now=now,
-        unsubscribe_url=unsubscribe_url,
-        article_ids=article_ids,
-        period=period,
-        newest_article_id=newest_article_id,
-        kind=kind,
-    )
+def _queue_one(store: Store, new: NewDigest) -> int:
+    """Queue one digest in its own transaction; raises `PeriodTaken` when its period
+    already has one."""
     (digest_id,) = store.queue_digests([new])
     if digest_id is None:
-        raise PeriodTaken(f"The digest for period {period} was already decided.")
+        raise PeriodTaken(f"The digest for period {new.period} was already decided.")
     return digest_id
