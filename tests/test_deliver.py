@@ -23,6 +23,7 @@ from digest.deliver.transports import (
     SmtpTransport,
     Transport,
     _angle,
+    _dot_stuffed,
     open_transport,
 )
 from digest.errors import DeliveryError
@@ -248,3 +249,25 @@ def test_wrong_password_is_refused_without_showing_it(
 )  # fmt: skip
 def test_envelope_addresses_are_bracketed_as_smtplib_would(address: str) -> None:
     assert _angle(address) == smtplib.quoteaddr(address)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [b"Subject: x\r\n\r\nBody\r\n", b".starts\r\n.two\r\nmid.dle\r\n..\r\n.", b"bare\n.lf\n",
+     b"", b"no end", b"\r\n.\r\n", b"cr\r.not a line start\r\n"],
+)  # fmt: skip
+def test_data_is_dot_stuffed_as_smtplib_would(message: bytes) -> None:
+    expected = smtplib._quote_periods(message)
+    if expected[-2:] != b"\r\n":
+        expected += b"\r\n"
+    assert _dot_stuffed(message) == expected + b".\r\n"
+
+
+def test_lines_starting_with_a_dot_arrive_as_they_were(smtp_server: SmtpServer) -> None:
+    transport = SmtpTransport(smtp_settings(smtp_server))
+    body = b"Subject: dots\r\n\r\n.one\r\n..two\r\n.\r\nend\r\n"
+    outcome = transport.send("digest@example.org", "reader@example.org", body, stamp=NOW)
+    transport.close()
+    assert outcome.status == "sent"
+    (envelope, _message) = smtp_server.handler.accepted()[0]
+    assert envelope.content == body

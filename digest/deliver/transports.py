@@ -142,9 +142,12 @@ class SmtpTransport:
             if code not in (250, 251):
                 return self._refused(code, text)
             before_handover()
-            code, text = client.data(message)
-        except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
-            return self._refused(exc.smtp_code, exc.smtp_error)
+            client.putcmd("data")
+            code, text = client.getreply()
+            if code != 354:  # DATA itself refused
+                return self._refused(code, text)
+            client.send(_dot_stuffed(message))
+            code, text = client.getreply()
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise ConnectionLost(f"The SMTP server {self.location} {_lost(exc)}.") from exc
@@ -348,6 +351,19 @@ def _angle(address: str) -> str:
     if _BARE_ADDRESS.fullmatch(address):
         return f"<{address}>"
     return smtplib.quoteaddr(address)
+
+
+def _dot_stuffed(message: bytes) -> bytes:
+    """`message` as DATA carries it (RFC 5321, 4.5.2): a dot doubled at the start of every
+    line, then CRLF . CRLF. What smtplib's `data` sends, with one bytes.replace instead of a
+    regular expression over the whole message, which costs a sending thread several times
+    more."""
+    stuffed = message.replace(b"\n.", b"\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    return stuffed + b".\r\n"
 
 
 def reply(code: int, text: bytes | str) -> str:
