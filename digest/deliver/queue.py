@@ -15,7 +15,7 @@ from types import TracebackType
 from digest.config import Config
 from digest.models import RenderedDigest, Subscriber
 from digest.render.message import Envelope, build_message
-from digest.store import NewDigest, PeriodTaken, Store
+from digest.store import NewDigest, Store
 
 __all__ = ["DigestBatch", "Queued", "queue_digest", "queue_notice"]
 
@@ -48,14 +48,14 @@ def queue_digest(
         period=period,
         newest_article_id=newest_article_id,
     )
-    return _queue_one(store, new)
+    return store.queue_new(new)
 
 
 def queue_notice(
     config: Config, store: Store, subscriber: Subscriber, rendered: RenderedDigest, *, now: datetime
 ) -> int:
     """Queue a message that is not a digest (a confirmation request). Returns its id."""
-    return _queue_one(store, _new_digest(config, subscriber, rendered, now=now, kind="notice"))
+    return store.queue_new(_new_digest(config, subscriber, rendered, now=now, kind="notice"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,12 +172,3 @@ def _new_digest(
         newest_article_id=newest_article_id,
         kind=kind,
     )
-
-
-def _queue_one(store: Store, new: NewDigest) -> int:
-    """Queue one digest in its own transaction; raises `PeriodTaken` when its period
-    already has one."""
-    (digest_id,) = store.queue_digests([new])
-    if digest_id is None:
-        raise PeriodTaken(f"The digest for period {new.period} was already decided.")
-    return digest_id

@@ -65,7 +65,7 @@ class StoreCore:
             self._sqlite = sqlite3.connect(
                 str(self.path or ":memory:"),
                 isolation_level=None,
-                timeout=30,
+                timeout=LOCK_WAIT,  # until `_begin` takes over, once migrated
                 check_same_thread=False,
             )
             self._sqlite.row_factory = sqlite3.Row

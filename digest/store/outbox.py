@@ -108,9 +108,13 @@ class OutboxStore(StoreCore):
             newest_article_id=newest_article_id,
             kind=kind,
         )
+        return self.queue_new(new)
+
+    def queue_new(self, new: NewDigest) -> int:
+        """`queue_digest` for a digest already gathered in a `NewDigest`."""
         (digest_id,) = self.queue_digests([new])
         if digest_id is None:
-            raise PeriodTaken(f"The digest for period {period} was already decided.")
+            raise PeriodTaken(f"The digest for period {new.period} was already decided.")
         return digest_id
 
     def queue_digests(self, digests: Sequence[NewDigest]) -> list[int | None]:

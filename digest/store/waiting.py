@@ -58,12 +58,13 @@ def save_waiting(
 ) -> None:
     """Within the caller's transaction: keep `waiting` (marking each item seen) and forget
     the items whose identities are in `done` (their page came, or trying is over)."""
+    seen = fixed_time(when.isoformat())
     for entry in waiting:
         item = entry.item
         db.execute(
             """INSERT OR IGNORE INTO items (source_id, guid, first_seen, last_seen)
                VALUES (?, ?, ?, ?)""",
-            (source_id, item.guid, fixed_time(when.isoformat()), fixed_time(when.isoformat())),
+            (source_id, item.guid, seen, seen),
         )
         db.execute(
             """INSERT INTO full_texts (source_id, guid, item, first_tried, attempts,
