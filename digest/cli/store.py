@@ -49,7 +49,8 @@ def check(config_path: Path | None) -> None:
     help="Keep this many days instead of [store] keep_days.",
 )
 def prune(config_path: Path | None, keep_days: int | None) -> None:
-    """Remove articles, their items and finished digests older than [store] keep_days.
+    """Remove articles and finished digests older than [store] keep_days, and the items their
+    source has not listed for that long.
 
     `digest serve` does this daily when keep_days is set.
     """
