@@ -213,6 +213,13 @@ class WebServer:
         # closing the server ends its loop with one of these
         with contextlib.suppress(OSError, ValueError):
             self._server.run()
+        # Connections still open when the loop ended are closed here, not left to the
+        # garbage collector.
+        for channel in list(self._server.active_channels.values()):
+            channel.close()
 
     def close(self) -> None:
+        """Stop serving: requests in hand finish first (within 5 seconds), then the listening
+        socket closes and `run` returns."""
+        self._server.task_dispatcher.shutdown()
         self._server.close()
